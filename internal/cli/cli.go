@@ -1,0 +1,62 @@
+// Package cli holds the conventions every devcache binary shares: the root
+// command with --version, --log-level and --log-format, a context that is
+// cancelled on SIGINT/SIGTERM so servers drain, and the exit path.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/version"
+)
+
+// NewRoot returns a root command for the binary name with the shared
+// persistent flags. Its PersistentPreRunE installs the logger in the
+// command's context; subcommands read it with log.G(cmd.Context()).
+func NewRoot(name, short, long string) *cobra.Command {
+	var level, format string
+	root := &cobra.Command{
+		Use:           name,
+		Short:         short,
+		Long:          long,
+		Version:       version.Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			l, err := log.New(cmd.ErrOrStderr(), level, log.Format(format))
+			if err != nil {
+				return err
+			}
+			cmd.SetContext(log.WithLogger(cmd.Context(), l.With("component", name)))
+			return nil
+		},
+	}
+	root.SetVersionTemplate(version.String(name) + "\n")
+	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&format, "log-format", "text", "log format: text or json")
+	return root
+}
+
+// Main runs root with a context cancelled by SIGINT or SIGTERM and exits
+// non-zero with the error on stderr when the command fails.
+func Main(root *cobra.Command) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
+		code := 1
+		var ec interface{ ExitCode() int }
+		if errors.As(err, &ec) {
+			code = ec.ExitCode()
+		}
+		os.Exit(code)
+	}
+}
