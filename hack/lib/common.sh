@@ -20,7 +20,7 @@ DISTRIBUTION_VERSION=v3.1.2
 CONTAINERD_VERSION=v2.4.2
 
 # TOOLS_BIN is keyed by the tools module's go.sum, so a pin change rebuilds.
-tools_key() { sha256sum "${HACK_DIR}/tools/go.mod" "${HACK_DIR}/tools/go.sum" | sha256sum | cut -c1-12; }
+tools_key() { cat "${HACK_DIR}/tools/go.mod" "${HACK_DIR}/tools/go.sum" | sha256sum | cut -c1-12; }
 TOOLS_BIN="${DEVCACHE_CACHE}/tools-$(tools_key)/bin"
 export PATH="${TOOLS_BIN}:${PATH}"
 # buildx looks for itself as a docker CLI plugin under DOCKER_CONFIG; keep the
