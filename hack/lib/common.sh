@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2034 # the variables are used by the scripts that source this file
 # Shared settings for devcache's hack/ scripts. Source it; do not run it.
 #
 # Everything the stack needs lives under two folders:

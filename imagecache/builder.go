@@ -1,0 +1,53 @@
+package imagecache
+
+import (
+	"context"
+	"time"
+)
+
+// Builder builds a Dev Container image.
+type Builder interface {
+	Build(ctx context.Context, req BuildRequest) (*BuildResult, error)
+}
+
+// BuildRequest is one build of a devcontainer.json.
+type BuildRequest struct {
+	// ContextDir is the build context (the workspace folder).
+	ContextDir string
+	// ConfigDir is the folder that holds the configuration file.
+	ConfigDir string
+	// ConfigFile is the configuration's file name inside ConfigDir.
+	ConfigFile string
+	// Push, when set, is the reference the image is pushed to.
+	Push string
+	// Auth answers registry credentials for the build (the proxy's).
+	Auth []HostCredentials
+	// FrontendOpts are extra frontend options (build-arg:…, label:…).
+	FrontendOpts map[string]string
+	// ExportOCI, when set, receives the image as an OCI archive (for a
+	// runtime to import an image that is not pushed).
+	ExportOCI func(ctx context.Context) (WriteCloser, error)
+}
+
+// WriteCloser is what ExportOCI streams the archive into.
+type WriteCloser interface {
+	Write(p []byte) (int, error)
+	Close() error
+}
+
+// HostCredentials are the credentials for one registry host.
+type HostCredentials struct {
+	Host     string
+	Username string
+	Password string
+}
+
+// BuildResult describes a finished build.
+type BuildResult struct {
+	// Digest is the image manifest (or index) digest.
+	Digest string
+	// Duration is how long the build took, as recorded in BuildSecondsLabel.
+	Duration time.Duration
+	// Pushed reports whether the image was pushed to BuildRequest.Push.
+	Pushed bool
+}

@@ -1,0 +1,194 @@
+package imagecache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+
+	"github.com/devcache/devcache/internal/log"
+)
+
+// Cache is the Dev Container image cache of one runner.
+type Cache struct {
+	Keyer       Keyer
+	Credentials Credentials
+	Registry    Registry
+	Builder     Builder
+	// Runtime, when set, receives the image (pulled on a hit, imported after
+	// a build); otherwise the runner uses Result.Image.
+	Runtime Runtime
+	// ProxyHost is the proxy's host:port, as image references name it.
+	ProxyHost string
+	// Disabled is the runner's cache switch: no lookup, no push.
+	Disabled bool
+}
+
+// Request is one environment's ask for its image.
+type Request struct {
+	Workspace Workspace
+	// Project is the environment's project; "" builds without the cache.
+	Project string
+	Purpose Purpose
+	// NoCache skips lookup and push for this request (--no-cache).
+	NoCache bool
+	// LocalName names the image in the runtime when it is not pushed.
+	LocalName string
+}
+
+// Repository is where a project's cached images live, as clients name it.
+func Repository(project string) string { return "projects/" + project + "/image-build" }
+
+// Get returns the image for req: from the cache on a hit, built otherwise.
+func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
+	res := &Result{Phases: map[string]float64{}}
+	if reason := c.bypassReason(req); reason != "" {
+		return res, c.buildWithoutCache(ctx, req, res, reason)
+	}
+
+	t := time.Now()
+	creds, err := c.Credentials.Issue(ctx, req.Project, req.Purpose)
+	res.phase("credentials", t)
+	if err != nil {
+		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "devcache-proxy unreachable, building without the cache: %v", err))
+	}
+
+	t = time.Now()
+	in, err := c.Keyer.Inputs(ctx, req.Workspace, []HostCredentials{*creds})
+	res.phase("key", t)
+	if err != nil {
+		if cerrdefs.IsInvalidArgument(err) || cerrdefs.IsFailedPrecondition(err) {
+			return res, err // the configuration itself is wrong: no build could succeed
+		}
+		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "could not compute the cache key, the cache was skipped: %v", err))
+	}
+	key := in.Key()
+	res.Key = key.String()
+	ref := c.ProxyHost + "/" + Repository(req.Project) + ":" + key.Encoded()
+
+	t = time.Now()
+	hit, err := c.Registry.Lookup(ctx, ref, creds)
+	res.phase("lookup", t)
+	switch {
+	case err == nil:
+		return res, c.useHit(ctx, res, hit, creds)
+	case cerrdefs.IsNotFound(err):
+		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
+	default:
+		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
+	}
+
+	res.Outcome = OutcomeMiss
+	if req.Purpose != PurposeCreate {
+		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
+		log.G(ctx).Info(res.Reason)
+		return res, c.build(ctx, req, res, "", nil)
+	}
+	err = c.build(ctx, req, res, ref, []HostCredentials{*creds})
+	if err != nil && isPushError(err) {
+		res.Reason = warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
+		return res, c.build(ctx, req, res, "", []HostCredentials{*creds})
+	}
+	return res, err
+}
+
+func (c *Cache) bypassReason(req Request) string {
+	switch {
+	case req.Project == "":
+		return "the environment is not part of a project: building without the cache"
+	case c.Disabled:
+		return "the image cache is disabled on this runner: no lookup, no push"
+	case req.NoCache:
+		return "--no-cache: no lookup, no push"
+	}
+	return ""
+}
+
+func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, reason string) error {
+	res.Outcome, res.Reason = OutcomeBypass, reason
+	log.G(ctx).Info(reason)
+	return c.build(ctx, req, res, "", nil)
+}
+
+func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds *HostCredentials) error {
+	res.Outcome, res.Image, res.Digest = OutcomeHit, hit.Ref, hit.Digest
+	saved, _ := buildSeconds(hit.Labels)
+	res.SavedSeconds = saved.Seconds()
+	log.G(ctx).Info(HitMessage(saved), "image", hit.Ref, "digest", hit.Digest)
+	if c.Runtime == nil {
+		return nil
+	}
+	t := time.Now()
+	_, err := c.Runtime.Pull(ctx, hit.Ref, creds)
+	res.phase("pull", t)
+	return err
+}
+
+// build runs the builder; push names the cache reference ("" for none). The
+// built image goes to the runtime (imported) when there is one.
+func (c *Cache) build(ctx context.Context, req Request, res *Result, push string, auth []HostCredentials) error {
+	br := BuildRequest{
+		ContextDir: req.Workspace.Folder,
+		ConfigDir:  filepath.Dir(req.Workspace.Config),
+		ConfigFile: filepath.Base(req.Workspace.Config),
+		Push:       push,
+		Auth:       auth,
+	}
+	name := push
+	if name == "" {
+		name = req.LocalName
+	}
+	var imported chan importResult
+	if c.Runtime != nil && name != "" {
+		imported = make(chan importResult, 1)
+		br.ExportOCI = func(ctx context.Context) (WriteCloser, error) {
+			pr, pw := io.Pipe()
+			go func() {
+				d, err := c.Runtime.Import(ctx, name, pr)
+				_ = pr.CloseWithError(err)
+				imported <- importResult{d, err}
+			}()
+			return pw, nil
+		}
+	}
+	t := time.Now()
+	out, err := c.Builder.Build(ctx, br)
+	res.phase("build", t)
+	if err != nil {
+		return fmt.Errorf("building the dev container: %w", err)
+	}
+	res.BuildSeconds = out.Duration.Seconds()
+	res.Image, res.Digest, res.Pushed = name, out.Digest, out.Pushed
+	if imported != nil {
+		r := <-imported
+		if r.err != nil {
+			return r.err
+		}
+	}
+	return nil
+}
+
+type importResult struct {
+	digest string
+	err    error
+}
+
+// isPushError tells a refused push from a failed build: BuildKit's image
+// exporter reports push failures with the pushed reference.
+func isPushError(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "failed to push") || strings.Contains(msg, "pushing manifest") ||
+		errors.Is(err, cerrdefs.ErrPermissionDenied)
+}
+
+func warn(ctx context.Context, res *Result, format string, args ...any) string {
+	msg := fmt.Sprintf(format, args...)
+	res.Warnings = append(res.Warnings, msg)
+	log.G(ctx).Warn(msg)
+	return msg
+}

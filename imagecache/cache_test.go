@@ -1,0 +1,217 @@
+package imagecache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/frontend/cachekey"
+)
+
+// The fakes below stand in for the proxy, buildkitd and containerd so the
+// flow's decisions can be checked one by one; integration/imagecache runs
+// the same flow against the real parts.
+
+type fakeKeyer struct{ err error }
+
+func (k fakeKeyer) Inputs(context.Context, Workspace, []HostCredentials) (*cachekey.Inputs, error) {
+	if k.err != nil {
+		return nil, k.err
+	}
+	return &cachekey.Inputs{DevcontainerJSON: []byte(`{"image":"x"}`), ImageDigest: digest.Digest("sha256:" + fmt.Sprintf("%064d", 1))}, nil
+}
+
+type fakeCreds struct {
+	err    error
+	issued []Purpose
+}
+
+func (c *fakeCreds) Issue(_ context.Context, _ string, p Purpose) (*HostCredentials, error) {
+	c.issued = append(c.issued, p)
+	if c.err != nil {
+		return nil, c.err
+	}
+	return &HostCredentials{Host: "proxy:5000", Username: "u", Password: string(p)}, nil
+}
+
+type fakeRegistry struct {
+	images  map[string]*CachedImage
+	err     error
+	lookups int
+}
+
+func (r *fakeRegistry) Lookup(_ context.Context, ref string, _ *HostCredentials) (*CachedImage, error) {
+	r.lookups++
+	if r.err != nil {
+		return nil, r.err
+	}
+	if img, ok := r.images[ref]; ok {
+		return img, nil
+	}
+	return nil, fmt.Errorf("%s: %w", ref, cerrdefs.ErrNotFound)
+}
+
+type fakeBuilder struct {
+	reqs    []BuildRequest
+	pushErr error
+}
+
+func (b *fakeBuilder) Build(_ context.Context, req BuildRequest) (*BuildResult, error) {
+	b.reqs = append(b.reqs, req)
+	if req.Push != "" && b.pushErr != nil {
+		return nil, b.pushErr
+	}
+	if req.ExportOCI != nil {
+		w, err := req.ExportOCI(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.WriteString(w, "oci-archive")
+		_ = w.Close()
+	}
+	return &BuildResult{Digest: "sha256:built", Duration: 90 * time.Second, Pushed: req.Push != ""}, nil
+}
+
+type fakeRuntime struct{ pulled, imported []string }
+
+func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (string, error) {
+	r.pulled = append(r.pulled, ref)
+	return "sha256:pulled", nil
+}
+
+func (r *fakeRuntime) Import(_ context.Context, ref string, rd io.Reader) (string, error) {
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return "", err
+	}
+	if string(b) != "oci-archive" {
+		return "", fmt.Errorf("bad archive %q", b)
+	}
+	r.imported = append(r.imported, ref)
+	return "sha256:imported", nil
+}
+
+func newCache() (*Cache, *fakeCreds, *fakeRegistry, *fakeBuilder, *fakeRuntime) {
+	cr, reg, b, rt := &fakeCreds{}, &fakeRegistry{images: map[string]*CachedImage{}}, &fakeBuilder{}, &fakeRuntime{}
+	return &Cache{Keyer: fakeKeyer{}, Credentials: cr, Registry: reg, Builder: b, Runtime: rt, ProxyHost: "proxy:5000"}, cr, reg, b, rt
+}
+
+var req = Request{Workspace: Workspace{Folder: "/ws", Config: "/ws/.devcontainer/devcontainer.json"}, Project: "p1", Purpose: PurposeCreate, LocalName: "local/p1:dev"}
+
+func cacheRef(t *testing.T) string {
+	in, err := fakeKeyer{}.Inputs(context.Background(), Workspace{}, nil)
+	require.NoError(t, err)
+	return "proxy:5000/projects/p1/image-build:" + in.Key().Encoded()
+}
+
+func TestMissCreateBuildsPushesAndImports(t *testing.T) {
+	c, cr, _, b, rt := newCache()
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, OutcomeMiss, res.Outcome)
+	assert.Equal(t, []Purpose{PurposeCreate}, cr.issued)
+	require.Len(t, b.reqs, 1)
+	assert.Equal(t, cacheRef(t), b.reqs[0].Push)
+	assert.Equal(t, "/ws/.devcontainer", b.reqs[0].ConfigDir)
+	assert.Equal(t, "devcontainer.json", b.reqs[0].ConfigFile)
+	assert.True(t, res.Pushed)
+	assert.InDelta(t, 90, res.BuildSeconds, 0.001)
+	assert.Equal(t, []string{cacheRef(t)}, rt.imported)
+	assert.Contains(t, res.Phases, "build")
+}
+
+func TestHitPullsAndReportsSaving(t *testing.T) {
+	c, _, reg, b, rt := newCache()
+	reg.images[cacheRef(t)] = &CachedImage{Ref: cacheRef(t), Digest: "sha256:cached", Labels: map[string]string{BuildSecondsLabel: "225"}}
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, OutcomeHit, res.Outcome)
+	assert.InDelta(t, 225, res.SavedSeconds, 0.001)
+	assert.Empty(t, b.reqs, "a hit builds nothing")
+	assert.Equal(t, []string{cacheRef(t)}, rt.pulled)
+}
+
+func TestMissRebuildNeverPushes(t *testing.T) {
+	c, cr, _, b, rt := newCache()
+	r := req
+	r.Purpose = PurposeRebuild
+	res, err := c.Get(context.Background(), r)
+	require.NoError(t, err)
+	assert.Equal(t, []Purpose{PurposeRebuild}, cr.issued)
+	require.Len(t, b.reqs, 1)
+	assert.Empty(t, b.reqs[0].Push)
+	assert.False(t, res.Pushed)
+	assert.Contains(t, res.Reason, "pull-only")
+	assert.Equal(t, []string{"local/p1:dev"}, rt.imported)
+}
+
+func TestBypasses(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*Cache, *Request)
+		reason string
+	}{
+		"no project":    {func(_ *Cache, r *Request) { r.Project = "" }, "not part of a project"},
+		"runner switch": {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner"},
+		"--no-cache":    {func(_ *Cache, r *Request) { r.NoCache = true }, "--no-cache"},
+		"proxy down":    {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
+		"registry down": {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
+		"digest lookup": {func(c *Cache, _ *Request) { c.Keyer = fakeKeyer{err: cerrdefs.ErrUnavailable} }, "cache was skipped"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, _, reg, b, _ := newCache()
+			r := req
+			tc.mutate(c, &r)
+			res, err := c.Get(context.Background(), r)
+			require.NoError(t, err)
+			assert.Equal(t, OutcomeBypass, res.Outcome)
+			assert.Contains(t, res.Reason, tc.reason)
+			require.Len(t, b.reqs, 1, "the environment is still built")
+			assert.Empty(t, b.reqs[0].Push, "nothing is pushed when the cache is bypassed")
+			if name == "no project" || name == "runner switch" || name == "--no-cache" {
+				assert.Zero(t, reg.lookups, "no lookup")
+			}
+		})
+	}
+}
+
+func TestInvalidConfigFails(t *testing.T) {
+	c, _, _, b, _ := newCache()
+	c.Keyer = fakeKeyer{err: fmt.Errorf("devcontainer.json:3:5: bad: %w", cerrdefs.ErrInvalidArgument)}
+	_, err := c.Get(context.Background(), req)
+	require.ErrorContains(t, err, "devcontainer.json:3:5")
+	assert.Empty(t, b.reqs)
+}
+
+func TestRefusedPushStillDeliversTheImage(t *testing.T) {
+	c, _, _, b, rt := newCache()
+	b.pushErr = errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")
+	res, err := c.Get(context.Background(), req)
+	require.NoError(t, err)
+	assert.False(t, res.Pushed)
+	assert.Contains(t, res.Reason, "tag is immutable")
+	require.Len(t, b.reqs, 2)
+	assert.Empty(t, b.reqs[1].Push)
+	assert.Len(t, rt.imported, 1)
+}
+
+func TestBuildFailureIsReturned(t *testing.T) {
+	c, _, _, b, _ := newCache()
+	c.Builder = builderFunc(func(BuildRequest) (*BuildResult, error) {
+		return nil, errors.New("devcontainer.json:4: unknown Feature option")
+	})
+	_, err := c.Get(context.Background(), req)
+	require.ErrorContains(t, err, "devcontainer.json:4")
+	assert.Empty(t, b.reqs)
+}
+
+type builderFunc func(BuildRequest) (*BuildResult, error)
+
+func (f builderFunc) Build(_ context.Context, r BuildRequest) (*BuildResult, error) { return f(r) }

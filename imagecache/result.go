@@ -1,0 +1,45 @@
+package imagecache
+
+import "time"
+
+// Outcome says how a Get ended.
+type Outcome string
+
+const (
+	// OutcomeHit means the cached image was used.
+	OutcomeHit Outcome = "hit"
+	// OutcomeMiss means the image was built (and pushed when allowed).
+	OutcomeMiss Outcome = "miss"
+	// OutcomeBypass means the cache was not consulted (disabled, no
+	// project, or an input could not be resolved) and the image was built.
+	OutcomeBypass Outcome = "bypass"
+)
+
+// Result is what a Get reports; `devcache build --output json` prints it.
+type Result struct {
+	Key     string  `json:"key,omitempty"`
+	Outcome Outcome `json:"outcome"`
+	// Image is the reference the runner uses; Digest its manifest digest.
+	Image  string `json:"image,omitempty"`
+	Digest string `json:"digest,omitempty"`
+	// Pushed reports a push to the cache.
+	Pushed bool `json:"pushed"`
+	// SavedSeconds is the recorded build time of a hit.
+	SavedSeconds float64 `json:"saved_seconds,omitempty"`
+	// BuildSeconds is the duration of a build that ran.
+	BuildSeconds float64 `json:"build_seconds,omitempty"`
+	// Reason explains a bypass or a build that was not pushed.
+	Reason string `json:"reason,omitempty"`
+	// Warnings are the problems that did not stop the environment.
+	Warnings []string `json:"warnings,omitempty"`
+	// Phases are wall-clock seconds per phase: key, credentials, lookup,
+	// build, pull.
+	Phases map[string]float64 `json:"phases"`
+}
+
+func (r *Result) phase(name string, start time.Time) {
+	if r.Phases == nil {
+		r.Phases = map[string]float64{}
+	}
+	r.Phases[name] += time.Since(start).Seconds()
+}

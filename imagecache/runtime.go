@@ -1,0 +1,75 @@
+package imagecache
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/containerd/containerd/v2/core/images/archive"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
+)
+
+// Runtime makes an image available where the runner starts environments.
+type Runtime interface {
+	// Pull fetches ref from a registry with creds and unpacks it.
+	Pull(ctx context.Context, ref string, creds *HostCredentials) (digest string, err error)
+	// Import reads an OCI archive and names the image ref.
+	Import(ctx context.Context, ref string, r io.Reader) (digest string, err error)
+}
+
+// Containerd is a Runtime backed by a containerd daemon.
+type Containerd struct {
+	Client    *containerd.Client
+	Namespace string
+	// Snapshotter unpacks into this snapshotter ("" is containerd's default).
+	Snapshotter string
+}
+
+var _ Runtime = (*Containerd)(nil)
+
+// Pull pulls and unpacks ref, authenticating with creds when given. Hosts on
+// loopback are reached over plain HTTP, as containerd and BuildKit do.
+func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredentials) (string, error) {
+	ctx = namespaces.WithNamespace(ctx, c.Namespace)
+	authorizer := docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
+		if creds != nil && creds.Host == host {
+			return creds.Username, creds.Password, nil
+		}
+		return "", "", nil
+	}))
+	resolver := docker.NewResolver(docker.ResolverOptions{
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost), docker.WithAuthorizer(authorizer)),
+	})
+	opts := []containerd.RemoteOpt{containerd.WithPullUnpack, containerd.WithResolver(resolver)}
+	if c.Snapshotter != "" {
+		opts = append(opts, containerd.WithPullSnapshotter(c.Snapshotter))
+	}
+	img, err := c.Client.Pull(ctx, ref, opts...)
+	if err != nil {
+		return "", fmt.Errorf("containerd pull %s: %w", ref, err)
+	}
+	return img.Target().Digest.String(), nil
+}
+
+// Import imports an OCI archive as ref and unpacks it.
+func (c *Containerd) Import(ctx context.Context, ref string, r io.Reader) (string, error) {
+	ctx = namespaces.WithNamespace(ctx, c.Namespace)
+	imgs, err := c.Client.Import(ctx, r,
+		containerd.WithImageRefTranslator(archive.AddRefPrefix(ref)),
+		containerd.WithIndexName(ref),
+		containerd.WithAllPlatforms(false))
+	if err != nil {
+		return "", fmt.Errorf("containerd import %s: %w", ref, err)
+	}
+	if len(imgs) == 0 {
+		return "", fmt.Errorf("containerd import %s: the archive held no image", ref)
+	}
+	img := containerd.NewImage(c.Client, imgs[0])
+	unpackOpts := []containerd.UnpackOpt{}
+	if err := img.Unpack(ctx, c.Snapshotter, unpackOpts...); err != nil {
+		return "", fmt.Errorf("unpacking %s: %w", ref, err)
+	}
+	return imgs[0].Target.Digest.String(), nil
+}

@@ -1,0 +1,37 @@
+package imagecache
+
+import (
+	"context"
+
+	"github.com/devcache/devcache/frontend/cachekey"
+)
+
+// Purpose is why a runner asks for an image; it decides what its
+// credentials may do.
+type Purpose string
+
+const (
+	// PurposeCreate is an environment's first build: pull and push.
+	PurposeCreate Purpose = "create"
+	// PurposeRebuild is a rebuild of an existing environment: pull only.
+	PurposeRebuild Purpose = "rebuild"
+)
+
+// Workspace locates a project's Dev Container configuration.
+type Workspace struct {
+	// Folder is the workspace folder (the build context).
+	Folder string
+	// Config is the devcontainer.json path.
+	Config string
+}
+
+// Keyer computes the cache key of a workspace's configuration, resolving a
+// directly referenced image and every Feature to their digests.
+type Keyer interface {
+	Inputs(ctx context.Context, ws Workspace, creds []HostCredentials) (*cachekey.Inputs, error)
+}
+
+// Credentials issues registry credentials for (project, purpose).
+type Credentials interface {
+	Issue(ctx context.Context, project string, purpose Purpose) (*HostCredentials, error)
+}
