@@ -1,0 +1,187 @@
+package snapshotter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/devcache/devcache/integration/testenv"
+)
+
+// proc is a daemon a test started; it is stopped by PID in t.Cleanup.
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan error
+}
+
+func startProc(t *testing.T, logPath string, env []string, name string, args ...string) *proc {
+	t.Helper()
+	f, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	p := &proc{cmd: cmd, log: logPath, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait(); f.Close() }()
+	t.Cleanup(func() { p.stop(t, syscall.SIGTERM) })
+	return p
+}
+
+// stop signals the process and waits for it (SIGKILL after 15 s).
+func (p *proc) stop(t *testing.T, sig syscall.Signal) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case err := <-p.done:
+		t.Logf("%s stopped: %v", filepath.Base(p.cmd.Path), err)
+	case <-time.After(15 * time.Second):
+		t.Logf("%s did not stop on %v, killing", p.cmd.Path, sig)
+		_ = p.cmd.Process.Kill()
+		t.Logf("%s killed: %v", filepath.Base(p.cmd.Path), <-p.done)
+	}
+}
+
+func (p *proc) logText() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func waitSocket(t *testing.T, p *proc, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("%s exited: %v\n%s", p.cmd.Path, err, p.logText())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s never listened on %s\n%s", p.cmd.Path, path, p.logText())
+}
+
+// env is one containerd + plugin pair with their own state.
+type env struct {
+	s          *testenv.Stack
+	dir        string
+	plugin     *proc
+	pluginRoot string
+	pluginSock string
+	containerd *proc
+	address    string
+}
+
+// newEnv starts a plugin (root under dir/plugin) and a containerd whose
+// config points [proxy_plugins.devcache] at it.
+func newEnv(t *testing.T, s *testenv.Stack, dir string, pluginArgs ...string) *env {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	e := &env{s: s, dir: dir, pluginRoot: filepath.Join(dir, "plugin"), pluginSock: filepath.Join(dir, "p.sock"), address: filepath.Join(dir, "c.sock")}
+	e.startPlugin(t, pluginArgs...)
+	cfg := fmt.Sprintf(`version = 3
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+[proxy_plugins.devcache]
+  type = "snapshot"
+  address = %q
+  [proxy_plugins.devcache.exports]
+    root = %q
+    enable_remote_snapshot_annotations = "true"
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = %q
+  snapshotter = "devcache"
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = %[7]q
+  snapshotter = "overlayfs"
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.address, e.address+".ttrpc", e.pluginSock, e.pluginRoot, "linux/"+runtime.GOARCH)
+	cfgPath := filepath.Join(dir, "containerd.toml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	e.containerd = startProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
+	waitSocket(t, e.containerd, e.address)
+	t.Cleanup(func() { e.cleanupMounts(t) })
+	return e
+}
+
+func (e *env) startPlugin(t *testing.T, args ...string) {
+	t.Helper()
+	args = append([]string{"--root", e.pluginRoot, "--address", e.pluginSock, "--insecure-registry", e.s.Registry, "--log-level", "debug"}, args...)
+	e.plugin = startProc(t, filepath.Join(e.dir, fmt.Sprintf("plugin-%d.log", time.Now().UnixNano())), os.Environ(), pluginBin, args...)
+	waitSocket(t, e.plugin, e.pluginSock)
+}
+
+// ctr runs ctr against this containerd in the "devcache-test" namespace.
+func (e *env) ctr(t *testing.T, ctx context.Context, args ...string) string {
+	t.Helper()
+	out, err := e.ctrErr(ctx, args...)
+	require.NoError(t, err, "ctr %s:\n%s\ncontainerd log:\n%s\nplugin log:\n%s", strings.Join(args, " "), out, tail(e.containerd.logText()), tail(e.plugin.logText()))
+	return out
+}
+
+func (e *env) ctrErr(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(e.s.ToolsBin, "ctr"), append([]string{"--address", e.address, "--namespace", "devcache-test"}, args...)...)
+	cmd.Env = e.s.Env()
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return out.String() + stderr.String(), err
+	}
+	return out.String(), nil
+}
+
+// stop stops containerd and the plugin (containers must be gone).
+func (e *env) stop(t *testing.T) {
+	e.containerd.stop(t, syscall.SIGTERM)
+	e.plugin.stop(t, syscall.SIGTERM)
+	e.cleanupMounts(t)
+}
+
+// cleanupMounts detaches anything still mounted under the env's directory
+// (container rootfs of killed shims, FUSE layers of a killed plugin).
+func (e *env) cleanupMounts(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		f := strings.Fields(lines[i])
+		if len(f) > 4 && strings.HasPrefix(f[4], e.dir+"/") {
+			if err := unix.Unmount(f[4], unix.MNT_DETACH); err != nil {
+				t.Logf("unmount %s: %v", f[4], err)
+			}
+		}
+	}
+}
+
+func tail(s string) string {
+	if len(s) > 6000 {
+		return "…" + s[len(s)-6000:]
+	}
+	return s
+}

@@ -1,0 +1,47 @@
+package snapshotter
+
+// Labels containerd passes to snapshotters (core/snapshots and
+// pkg/snapshotters). They are spelled out rather than imported so that the
+// contract is visible in one place and works against containerd < 2.4, where
+// LabelSnapshotRef is unexported.
+const (
+	// LabelSnapshotRef is set by the unpacker on the extraction Prepare: the
+	// ChainID the snapshot will be committed as.
+	LabelSnapshotRef = "containerd.io/snapshot.ref"
+	// LabelCRIImageRef is the image reference (CRI, or the transfer service
+	// with enable_remote_snapshot_annotations).
+	LabelCRIImageRef = "containerd.io/snapshot/cri.image-ref"
+	// LabelCRILayerDigest is the compressed digest of the layer being unpacked.
+	LabelCRILayerDigest = "containerd.io/snapshot/cri.layer-digest"
+	// LabelCRIImageLayers lists the image's layer digests, comma separated.
+	LabelCRIImageLayers = "containerd.io/snapshot/cri.image-layers"
+	// LabelTOCDigest is the eStargz TOC digest, copied from the layer
+	// annotation of the same name.
+	LabelTOCDigest = "containerd.io/snapshot/stargz/toc.digest"
+
+	// LabelRemote marks a committed snapshot whose upper directory is
+	// provided by a RemoteFS; its value names the RemoteFS mode
+	// ("lazy" or "full").
+	LabelRemote = "containerd.io/snapshot/devcache.remote"
+)
+
+// Annotations devcache writes on prebuild image manifests.
+const (
+	// AnnotationEnvironmentClass is the environment class the prebuild ran on.
+	AnnotationEnvironmentClass = "dev.devcache.prebuild.environment-class"
+	// AnnotationSourceImage is the digest reference of the image the
+	// prebuild's container was created from.
+	AnnotationSourceImage = "dev.devcache.prebuild.source-image"
+	// AnnotationConfigKey is the devcache cache key of the environment
+	// configuration.
+	AnnotationConfigKey = "dev.devcache.prebuild.config-key"
+	// AnnotationCreated is the capture time (RFC 3339); the same as
+	// org.opencontainers.image.created.
+	AnnotationCreated = "org.opencontainers.image.created"
+	// AnnotationLayerKind says what a prebuild layer holds: "rootfs" (the
+	// container's changes) or "workspace" (a folder outside the rootfs).
+	AnnotationLayerKind = "dev.devcache.prebuild.layer"
+	// AnnotationWorkspacePath is the absolute path a workspace layer
+	// restores to.
+	AnnotationWorkspacePath = "dev.devcache.prebuild.workspace-path"
+)
