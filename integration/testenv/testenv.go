@@ -160,3 +160,26 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+var (
+	frontendOnce sync.Once
+	frontendErr  error
+	frontendOut  string
+)
+
+// FrontendImage returns the devcache-frontend image built from the current
+// source and pushed to the stack's registry (hack/images --push frontend,
+// once per test binary; bake's cache makes an unchanged rebuild quick).
+func (s *Stack) FrontendImage(tb testing.TB) string {
+	tb.Helper()
+	frontendOnce.Do(func() {
+		cmd := exec.Command(filepath.Join(s.RepoRoot, "hack", "images"), "--push", "frontend")
+		cmd.Dir = s.RepoRoot
+		out, err := cmd.CombinedOutput()
+		frontendErr, frontendOut = err, string(out)
+	})
+	if frontendErr != nil {
+		tb.Fatalf("building the frontend image: %v\n%s", frontendErr, frontendOut)
+	}
+	return s.Registry + "/devcache/frontend:dev"
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/devcache/devcache/frontend/features/registry"
+)
+
+// newResolveCommand is the helper the frontend runs inside a build step (in
+// its own image) to fetch a Feature's OCI manifest with a full registry
+// client: the Docker token flow, anonymous or with the credentials of
+// $DOCKER_CONFIG/config.json (a build secret). The manifest bytes are
+// written as served, so their sha256 is the manifest digest.
+func newResolveCommand() *cobra.Command {
+	var out string
+	var insecure bool
+	cmd := &cobra.Command{
+		Use:    "resolve-feature-manifest REF",
+		Short:  "fetch the OCI manifest of a Dev Container Feature (used inside builds)",
+		Hidden: true,
+		Args:   cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dt, _, err := registry.FetchManifest(cmd.Context(), args[0], registry.Options{Insecure: insecure})
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(out, dt, 0o644) //nolint:gosec // a manifest, not a secret
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "manifest.json", "file to write the manifest to")
+	cmd.Flags().BoolVar(&insecure, "insecure", false, "use plain HTTP")
+	return cmd
+}

@@ -1,0 +1,138 @@
+package builder
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/pb"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/frontend/devcontainer"
+	"github.com/devcache/devcache/frontend/llbgen"
+)
+
+// Language is the source-map language of devcontainer.json.
+const Language = "JSON with Comments"
+
+// Target is the frontend's only build target (--call targets, --no-cache-filter).
+const Target = "devcontainer"
+
+// Build is the frontend's client.BuildFunc.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, Language)
+	if err != nil {
+		return nil, err
+	}
+	o := parseOptions(bc)
+	lockRequest := bc.BuildOpts().Opts[keyRequestID] == lockfileRequest
+	if !lockRequest {
+		if res, ok, err := bc.HandleSubrequest(ctx, handlers(src, o)); err != nil || ok {
+			return res, err
+		}
+	}
+
+	raw, err := devcontainer.Parse(src.Filename, src.Data)
+	if err != nil {
+		return nil, withSource(err, src, nil)
+	}
+	cfg := raw.Substitute(o.subst)
+	featuresRange := raw.Source.Range("features")
+
+	fs, genFeatures, err := loadFeatures(ctx, c, o, src, cfg)
+	if err != nil {
+		return nil, withSource(err, src, &featuresRange)
+	}
+	if lockRequest {
+		return lockfileResult(fs), nil
+	}
+
+	var df *dockerfile
+	if cfg.Build != nil {
+		if _, ignored := buildOptions(cfg.Build.Options); len(ignored) > 0 {
+			src.Warn(ctx, "build.options ignored (no BuildKit frontend equivalent): "+strings.Join(ignored, " "),
+				client.WarnOpts{Range: []*pb.Range{pbRange(raw.Source.Range("build", "options"))}})
+		}
+		if df, err = loadDockerfile(ctx, c, bc, o, cfg.Build); err != nil {
+			return nil, withSource(err, src, rangeOf(raw, "build", "dockerfile"))
+		}
+	}
+
+	rb, err := bc.Build(ctx, func(ctx context.Context, tp *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
+		var err error // per platform: platforms build concurrently
+		p := bc.BuildPlatforms[0]
+		if tp != nil {
+			p = *tp
+		}
+		inputs := cachekey.Inputs{DevcontainerJSON: src.Data}
+		var base llbgen.Base
+		if df != nil {
+			inputs.Dockerfile = df.data
+			if base, err = dockerfileBase(ctx, c, bc, df, cfg.Build, p); err != nil {
+				return nil, err
+			}
+		} else {
+			var dgst digest.Digest
+			if base, dgst, err = imageBase(ctx, c, bc, cfg.Image, p); err != nil {
+				return nil, withSource(err, src, rangeOf(raw, "image"))
+			}
+			inputs.ImageDigest = dgst
+		}
+		for _, f := range fs {
+			inputs.Features = append(inputs.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
+		}
+		// --label values first: the cache-key labels must not be overridden.
+		labels := maps.Clone(bc.Labels)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		maps.Copy(labels, inputs.Labels())
+		var constraints []llb.ConstraintsOpt
+		if bc.IsNoCache(Target) {
+			// --no-cache (or --no-cache-filter devcontainer) re-runs the Features.
+			constraints = append(constraints, llb.IgnoreCache)
+		}
+		gen, err := llbgen.Generate(base, llbgen.Opt{
+			Config:      cfg,
+			Features:    genFeatures,
+			Platform:    p,
+			Labels:      labels,
+			Constraints: constraints,
+		})
+		if err != nil {
+			return nil, withSource(err, src, &featuresRange)
+		}
+		def, err := gen.State.Marshal(ctx, llb.Platform(p), llb.WithCaps(c.BuildOpts().LLBCaps))
+		if err != nil {
+			return nil, fmt.Errorf("marshal: %w", err)
+		}
+		res, err := c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: bc.CacheImports})
+		if err != nil {
+			return nil, err
+		}
+		ref, err := res.SingleRef()
+		if err != nil {
+			return nil, err
+		}
+		return &dockerui.BuildResult{Reference: ref, Image: gen.Image, BaseImage: base.Image}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+func rangeOf(c *devcontainer.Config, p ...string) *devcontainer.Range {
+	r := c.Source.Range(p...)
+	return &r
+}

@@ -1,0 +1,107 @@
+package devcontainer
+
+import (
+	"maps"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// Substituter expands the variables the reference CLI substitutes when it
+// reads a configuration for a build: ${localEnv:NAME[:default]} (alias
+// ${env:…}), ${localWorkspaceFolder}, ${localWorkspaceFolderBasename},
+// ${containerWorkspaceFolder} and ${containerWorkspaceFolderBasename}.
+// Anything else (${devcontainerId}, ${containerEnv:…}, unknown names) is left
+// verbatim, as the CLI leaves it at build time.
+type Substituter struct {
+	// LocalEnv looks up a variable of the machine that asked for the build.
+	LocalEnv func(name string) (string, bool)
+	// LocalWorkspaceFolder is the workspace path on that machine.
+	LocalWorkspaceFolder string
+	// ContainerWorkspaceFolder defaults to /workspaces/<basename>.
+	ContainerWorkspaceFolder string
+}
+
+var varRE = regexp.MustCompile(`\$\{(.*?)\}`)
+
+// String substitutes the variables in s.
+func (s Substituter) String(in string) string {
+	return varRE.ReplaceAllStringFunc(in, func(m string) string {
+		args := strings.Split(m[2:len(m)-1], ":")
+		switch args[0] {
+		case "localEnv", "env":
+			if len(args) < 2 || args[1] == "" {
+				return m
+			}
+			if s.LocalEnv != nil {
+				if v, ok := s.LocalEnv(args[1]); ok {
+					return v
+				}
+			}
+			if len(args) > 2 {
+				return args[2]
+			}
+			return ""
+		case "localWorkspaceFolder":
+			return s.LocalWorkspaceFolder
+		case "localWorkspaceFolderBasename":
+			return path.Base(s.LocalWorkspaceFolder)
+		case "containerWorkspaceFolder":
+			return s.containerWorkspaceFolder()
+		case "containerWorkspaceFolderBasename":
+			return path.Base(s.containerWorkspaceFolder())
+		}
+		return m
+	})
+}
+
+func (s Substituter) containerWorkspaceFolder() string {
+	if s.ContainerWorkspaceFolder != "" {
+		return s.ContainerWorkspaceFolder
+	}
+	return "/workspaces/" + path.Base(s.LocalWorkspaceFolder)
+}
+
+// Substitute returns a copy of c with the variables in the properties that
+// reach the image (image, build, containerEnv, users) expanded. Members keeps
+// the raw values: the metadata label stores the configuration unsubstituted.
+func (c *Config) Substitute(s Substituter) *Config {
+	out := *c
+	out.Image = s.String(c.Image)
+	out.ContainerUser = s.String(c.ContainerUser)
+	out.RemoteUser = s.String(c.RemoteUser)
+	out.ContainerEnv = substMap(s, c.ContainerEnv)
+	if c.Build != nil {
+		b := *c.Build
+		b.Dockerfile = s.String(b.Dockerfile)
+		b.Context = s.String(b.Context)
+		b.Target = s.String(b.Target)
+		b.Args = substMap(s, b.Args)
+		b.Options = substSlice(s, b.Options)
+		b.CacheFrom = substSlice(s, b.CacheFrom)
+		out.Build = &b
+	}
+	return &out
+}
+
+func substMap(s Substituter, m map[string]string) map[string]string {
+	if m == nil {
+		return nil
+	}
+	out := maps.Clone(m)
+	for k, v := range out {
+		out[k] = s.String(v)
+	}
+	return out
+}
+
+func substSlice(s Substituter, in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = s.String(v)
+	}
+	return out
+}

@@ -1,0 +1,117 @@
+package hostkey
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/frontend/devcontainer"
+	"github.com/devcache/devcache/frontend/features"
+	"github.com/devcache/devcache/frontend/features/registry"
+)
+
+// Options configure Compute.
+type Options struct {
+	// Subst expands ${localEnv:…} and friends, as the build will (pass the
+	// same values the build gets as build args).
+	Subst devcontainer.Substituter
+	// Keychain provides registry credentials (nil: the docker config).
+	Keychain authn.Keychain
+	// HTTPClient fetches tarball Features (nil: http.DefaultClient).
+	HTTPClient *http.Client
+	// Insecure lists registries reached over plain HTTP besides loopback.
+	Insecure []string
+}
+
+func (o Options) insecure(reg string) bool {
+	for _, r := range o.Insecure {
+		if r == reg {
+			return true
+		}
+	}
+	host := reg
+	if h, _, err := net.SplitHostPort(reg); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// Compute returns the cache-key inputs of the devcontainer.json at path;
+// Inputs.Key() is the key the frontend writes into the image built from it.
+func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, error) {
+	var in cachekey.Inputs
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return in, err
+	}
+	in.DevcontainerJSON = data
+	raw, err := devcontainer.Parse(filepath.Base(path), data)
+	if err != nil {
+		return in, err
+	}
+	cfg := raw.Substitute(opt.Subst)
+	dir := filepath.Dir(path)
+
+	lockName := features.LockfileName
+	if strings.HasPrefix(filepath.Base(path), ".") {
+		lockName = "." + lockName
+	}
+	var lock *features.Lockfile
+	if dt, err := os.ReadFile(filepath.Join(dir, lockName)); err == nil {
+		if lock, err = features.ParseLockfile(dt); err != nil {
+			return in, err
+		}
+	}
+	fs, err := features.Order(ctx, &resolver{dir: dir, opt: opt, lock: lock}, cfg.Features, features.OrderOpt{
+		Override: cfg.OverrideFeatureInstallOrder, Subst: opt.Subst.String,
+	})
+	if err != nil {
+		return in, err
+	}
+	for _, f := range fs {
+		if err := lock.Check(f); err != nil {
+			return in, err
+		}
+		in.Features = append(in.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
+	}
+
+	if cfg.Build != nil {
+		// Relative to devcontainer.json, possibly "../Dockerfile": the
+		// user's own project, read like the build will.
+		df := filepath.Join(dir, filepath.FromSlash(cfg.Build.Dockerfile))
+		if in.Dockerfile, err = os.ReadFile(df); err != nil { //nolint:gosec // see above
+			return in, fmt.Errorf("build.dockerfile: %w", err)
+		}
+		return in, nil
+	}
+	ref := imageRef(cfg.Image)
+	reg, _, _ := strings.Cut(ref, "/")
+	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.insecure(reg), Keychain: opt.Keychain})
+	if err != nil {
+		return in, fmt.Errorf("image %s: %w", cfg.Image, err)
+	}
+	in.ImageDigest = d
+	if in.ImageDigest == "" {
+		return in, fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
+	}
+	return in, nil
+}
+
+// imageRef adds the tag BuildKit defaults to (latest) when there is neither
+// tag nor digest; registries default like docker's (docker.io/library).
+func imageRef(image string) string {
+	last := image[strings.LastIndex(image, "/")+1:]
+	if !strings.Contains(last, ":") && !strings.Contains(last, "@") {
+		return image + ":latest"
+	}
+	return image
+}
