@@ -13,5 +13,6 @@ func newRootCommand() *cobra.Command {
 protocol in front of a backing registry (an embedded distribution registry by
 default). Each project's images are reachable only with credentials issued for
 that project.`)
+	root.AddCommand(newServeCommand(), newCredentialsCommand(), newGCCommand(), newKeysCommand())
 	return root
 }

@@ -1,0 +1,232 @@
+// Package config loads devcache-proxy's TOML configuration: strict (unknown
+// keys are errors), versioned (version = 1), with defaults that make
+// `devcache-proxy serve` work with no file at all.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Version is the only configuration version this binary reads.
+const Version = 1
+
+// Config is the whole configuration file.
+type Config struct {
+	Version int     `toml:"version"`
+	Server  Server  `toml:"server"`
+	Auth    Auth    `toml:"auth"`
+	Cache   Cache   `toml:"cache"`
+	Backend Backend `toml:"backend"`
+}
+
+// Server configures the listeners.
+type Server struct {
+	// Addr is the registry listener (default 127.0.0.1:5000).
+	Addr string `toml:"addr"`
+	// DebugAddr serves /metrics and /debug/health ("" disables it).
+	DebugAddr string `toml:"debug_addr"`
+	// AdminAddr serves the credentials endpoint: "unix:<path>" or a
+	// loopback host:port (default unix:<state_dir>/admin.sock).
+	AdminAddr string `toml:"admin_addr"`
+	// StateDir holds keys and the embedded registry's storage.
+	StateDir string `toml:"state_dir"`
+	// Realm overrides the token endpoint URL put in challenges.
+	Realm string `toml:"realm"`
+	// TLSCert and TLSKey enable TLS on the registry listener.
+	TLSCert string `toml:"tls_cert"`
+	TLSKey  string `toml:"tls_key"`
+	// DrainTimeout bounds the graceful shutdown (default 30s).
+	DrainTimeout Duration `toml:"drain_timeout"`
+}
+
+// Auth configures tokens and credentials.
+type Auth struct {
+	// Service is the token service name / JWT audience (default devcache-proxy).
+	Service string `toml:"service"`
+	// Issuer is the JWT issuer (default devcache-proxy).
+	Issuer string `toml:"issuer"`
+	// KeysFile is the shared key file (default <state_dir>/keys.json, created if missing).
+	KeysFile string `toml:"keys_file"`
+	// CredentialTTL is a runner credential's lifetime (default 15m).
+	CredentialTTL Duration `toml:"credential_ttl"`
+	// MaxCredentialTTL caps what the admin endpoint may be asked for (default 1h).
+	MaxCredentialTTL Duration `toml:"max_credential_ttl"`
+	// TokenTTL is an access token's lifetime (default 5m).
+	TokenTTL Duration `toml:"token_ttl"`
+}
+
+// Cache configures the image cache policy.
+type Cache struct {
+	// Enabled is the runner's cache switch (default true).
+	Enabled *bool `toml:"enabled"`
+	// Expiry is how long an image is served after its push (default 720h).
+	Expiry Duration `toml:"expiry"`
+	// GCInterval runs the expiry sweeper inside serve this often (default
+	// 1h; "0s" disables it, leaving `devcache-proxy gc` to a scheduler).
+	GCInterval *Duration `toml:"gc_interval"`
+}
+
+// Backend configures the backing registry.
+type Backend struct {
+	// Type is "embedded" (default) or "registry".
+	Type string `toml:"type"`
+	// URL of a "registry" backend.
+	URL         string `toml:"url"`
+	Username    string `toml:"username"`
+	Password    string `toml:"password"`
+	PasswordEnv string `toml:"password_env"`
+	// BearerTokenFile holds a static bearer token for the backend.
+	BearerTokenFile string `toml:"bearer_token_file"`
+	// Credentials selects a refreshing credential source instead of
+	// username/password: "ecr" (Amazon ECR via the AWS SDK's default
+	// credential chain) or "gar" (Artifact Registry via Application Default
+	// Credentials). Empty means the static username/password.
+	Credentials string `toml:"credentials"`
+	// Region is the AWS region for "ecr" (default: from the environment).
+	Region string `toml:"region"`
+	// CredentialsEndpoint overrides the ECR API endpoint (VPC endpoints).
+	CredentialsEndpoint string `toml:"credentials_endpoint"`
+	// Repository is the backend name template (default projects/{project}/{repository}).
+	Repository string `toml:"repository"`
+	// Runner fills {runner} in Repository.
+	Runner string `toml:"runner"`
+	// MetaRepository holds push records (default devcache/push-records).
+	MetaRepository string `toml:"meta_repository"`
+	// EmbeddedListen is where the embedded registry listens: "unix:<path>"
+	// (default unix:<state_dir>/backend.sock) or a loopback host:port.
+	EmbeddedListen string `toml:"embedded_listen"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("15m").
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses "15m", "720h", ...
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText renders the duration.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// Default returns the zero-config configuration.
+func Default() *Config {
+	t := true
+	return &Config{
+		Version: Version,
+		Server:  Server{Addr: "127.0.0.1:5000", StateDir: defaultStateDir(), DrainTimeout: Duration{30 * time.Second}},
+		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
+			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
+		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
+		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: "devcache/push-records"},
+	}
+}
+
+func defaultStateDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/devcache-proxy"
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "devcache-proxy")
+	}
+	return ".devcache-proxy"
+}
+
+// Load reads path over the defaults; an empty path returns the defaults.
+func Load(path string) (*Config, error) {
+	c := Default()
+	if path == "" {
+		return c, c.Finish()
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := Parse(b, c); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, c.Finish()
+}
+
+// Parse decodes b strictly into c.
+func Parse(b []byte, c *Config) error {
+	var probe struct {
+		Version int `toml:"version"`
+	}
+	if err := toml.Unmarshal(b, &probe); err != nil {
+		return err
+	}
+	if probe.Version != Version {
+		return fmt.Errorf("config version %d is not supported: set version = %d", probe.Version, Version)
+	}
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			return errors.New(sm.String())
+		}
+		return err
+	}
+	return nil
+}
+
+// Finish fills derived defaults (admin socket, key file) and validates.
+func (c *Config) Finish() error {
+	if c.Server.StateDir == "" {
+		return errors.New("server.state_dir is required")
+	}
+	if c.Server.AdminAddr == "" {
+		c.Server.AdminAddr = "unix:" + filepath.Join(c.Server.StateDir, "admin.sock")
+	}
+	if c.Auth.KeysFile == "" {
+		c.Auth.KeysFile = filepath.Join(c.Server.StateDir, "keys.json")
+	}
+	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
+		return errors.New("server.tls_cert and server.tls_key go together")
+	}
+	if c.Auth.TokenTTL.Duration < time.Minute {
+		return errors.New("auth.token_ttl must be at least 1m (clients refresh at 60s)")
+	}
+	if c.Auth.CredentialTTL.Duration < time.Minute || c.Auth.CredentialTTL.Duration > c.Auth.MaxCredentialTTL.Duration {
+		return errors.New("auth.credential_ttl must be between 1m and auth.max_credential_ttl")
+	}
+	if c.Cache.Expiry.Duration <= 0 {
+		return errors.New("cache.expiry must be positive")
+	}
+	if c.Cache.GCInterval == nil {
+		c.Cache.GCInterval = &Duration{time.Hour}
+	}
+	if c.Cache.GCInterval.Duration < 0 {
+		return errors.New("cache.gc_interval must not be negative")
+	}
+	switch c.Backend.Type {
+	case "embedded":
+	case "registry":
+		if c.Backend.URL == "" {
+			return errors.New(`backend.url is required for backend.type = "registry"`)
+		}
+		switch c.Backend.Credentials {
+		case "", "ecr", "gar":
+		default:
+			return fmt.Errorf("backend.credentials %q: want \"ecr\", \"gar\" or empty", c.Backend.Credentials)
+		}
+	default:
+		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
+	}
+	return nil
+}
+
+// CacheEnabled reports the cache switch.
+func (c *Config) CacheEnabled() bool { return c.Cache.Enabled == nil || *c.Cache.Enabled }

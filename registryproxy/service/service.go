@@ -1,0 +1,272 @@
+// Package service assembles a devcache-proxy from its configuration: keys,
+// token authority, backend, push records, the HTTP server, the admin
+// (credentials) endpoint and the debug listener, and runs them until the
+// context ends, then drains.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/registryproxy"
+	"github.com/devcache/devcache/registryproxy/backend"
+	"github.com/devcache/devcache/registryproxy/config"
+	"github.com/devcache/devcache/registryproxy/credentials"
+	"github.com/devcache/devcache/registryproxy/gc"
+	"github.com/devcache/devcache/registryproxy/keys"
+	"github.com/devcache/devcache/registryproxy/policy"
+	"github.com/devcache/devcache/registryproxy/pushrecord"
+	"github.com/devcache/devcache/registryproxy/server"
+	"github.com/devcache/devcache/registryproxy/token"
+)
+
+// Service is an assembled proxy.
+type Service struct {
+	Config    *config.Config
+	Keys      *keys.File
+	Authority *token.Authority
+	Backend   registryproxy.Backend
+	Records   *pushrecord.Store
+	Server    *server.Server
+	Metrics   *prometheus.Registry
+}
+
+// LoadAuthority reads (or creates) the key file and returns its authority.
+func LoadAuthority(cfg *config.Config) (*keys.File, *token.Authority, error) {
+	kf, err := keys.LoadOrCreate(cfg.Auth.KeysFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keys: %w", err)
+	}
+	ks, err := kf.KeySet()
+	if err != nil {
+		return nil, nil, err
+	}
+	return kf, token.NewAuthority(ks, cfg.Auth.Issuer, cfg.Auth.Service), nil
+}
+
+// Issuer returns a local credential issuer for the configuration.
+func Issuer(cfg *config.Config, a *token.Authority) *credentials.Local {
+	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration}
+}
+
+// NewBackend opens the configured backend. private starts an embedded
+// registry on its own socket (for gc next to a running server).
+func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private bool) (registryproxy.Backend, error) {
+	b := cfg.Backend
+	if b.Type == "embedded" {
+		o := backend.EmbeddedOptions{RootDir: filepath.Join(cfg.Server.StateDir, "registry"), Secret: kf.UploadSecret, Listen: b.EmbeddedListen}
+		if private {
+			o.Listen = "unix:" + filepath.Join(cfg.Server.StateDir, fmt.Sprintf("backend-%d.sock", os.Getpid()))
+		}
+		return backend.NewEmbedded(ctx, o)
+	}
+	o := backend.RemoteOptions{URL: b.URL, Username: b.Username, Password: b.Password}
+	if b.PasswordEnv != "" {
+		o.Password = os.Getenv(b.PasswordEnv)
+	}
+	switch b.Credentials {
+	case "gar":
+		src, err := backend.NewGARCredentials(ctx)
+		if err != nil {
+			return nil, err
+		}
+		o.Credentials = src
+	case "ecr":
+		src, err := backend.NewECRCredentials(ctx, b.Region, b.CredentialsEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		o.Credentials = src
+	}
+	if b.BearerTokenFile != "" {
+		t, err := os.ReadFile(b.BearerTokenFile)
+		if err != nil {
+			return nil, err
+		}
+		o.BearerToken = strings.TrimSpace(string(t))
+	}
+	return backend.NewRemote(o)
+}
+
+// New assembles a proxy from cfg.
+func New(ctx context.Context, cfg *config.Config) (*Service, error) {
+	if err := os.MkdirAll(cfg.Server.StateDir, 0o700); err != nil {
+		return nil, err
+	}
+	kf, auth, err := LoadAuthority(cfg)
+	if err != nil {
+		return nil, err
+	}
+	namer, err := policy.NewNamer(cfg.Backend.Repository, cfg.Backend.Runner)
+	if err != nil {
+		return nil, err
+	}
+	be, err := NewBackend(ctx, cfg, kf, false)
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	records := pushrecord.NewStore(be, cfg.Backend.MetaRepository)
+	srv, err := server.New(server.Options{
+		Authority:     auth,
+		Backend:       be,
+		Namer:         namer,
+		Records:       records,
+		UploadSecret:  kf.UploadSecret,
+		Realm:         cfg.Server.Realm,
+		TokenTTL:      cfg.Auth.TokenTTL.Duration,
+		Expiry:        cfg.Cache.Expiry.Duration,
+		CacheDisabled: !cfg.CacheEnabled(),
+		Logger:        log.G(ctx),
+		Metrics:       server.NewMetrics(reg),
+	})
+	if err != nil {
+		_ = be.Close()
+		return nil, err
+	}
+	return &Service{Config: cfg, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
+}
+
+// Close releases the backend.
+func (s *Service) Close() error { return s.Backend.Close() }
+
+// Listen opens a listener for "unix:<path>" or host:port.
+func Listen(addr string) (net.Listener, error) {
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		p = strings.TrimPrefix(p, "//")
+		_ = os.Remove(p)
+		ln, err := net.Listen("unix", p)
+		if err != nil {
+			return nil, err
+		}
+		return ln, os.Chmod(p, 0o600)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// Run serves the registry, admin and debug listeners until ctx is done,
+// then drains in-flight requests for up to the drain timeout.
+func (s *Service) Run(ctx context.Context) error {
+	cfg := s.Config
+	lg := log.G(ctx)
+	type listener struct {
+		name string
+		srv  *http.Server
+		ln   net.Listener
+		tls  bool
+	}
+	var ls []listener
+	add := func(name, addr string, h http.Handler, tls bool) error {
+		ln, err := Listen(addr)
+		if err != nil {
+			return fmt.Errorf("%s listener %s: %w", name, addr, err)
+		}
+		ls = append(ls, listener{name, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}, ln, tls})
+		lg.Info("listening", "listener", name, "addr", ln.Addr().String())
+		return nil
+	}
+	closeAll := func() {
+		for _, l := range ls {
+			_ = l.ln.Close()
+		}
+	}
+	if err := add("registry", cfg.Server.Addr, s.Server, cfg.Server.TLSCert != ""); err != nil {
+		return err
+	}
+	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), s.Keys.AdminSecret), false); err != nil {
+		closeAll()
+		return err
+	}
+	if cfg.Server.DebugAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/debug/health", s.health)
+		if err := add("debug", cfg.Server.DebugAddr, mux, false); err != nil {
+			closeAll()
+			return err
+		}
+	}
+	if every := cfg.Cache.GCInterval.Duration; every > 0 {
+		go s.sweepEvery(ctx, every)
+	}
+	errc := make(chan error, len(ls))
+	for _, l := range ls {
+		go func() {
+			var err error
+			if l.tls {
+				err = l.srv.ServeTLS(l.ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+			} else {
+				err = l.srv.Serve(l.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s listener: %w", l.name, err)
+			}
+		}()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		lg.Info("draining", "timeout", cfg.Server.DrainTimeout.Duration)
+	case runErr = <-errc:
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.DrainTimeout.Duration)
+	defer cancel()
+	for _, l := range ls {
+		if err := l.srv.Shutdown(dctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("draining %s: %w", l.name, err)
+		}
+	}
+	return runErr
+}
+
+// sweepEvery runs the expiry sweeper until ctx ends. Replicas may all run
+// it: every step of a sweep is idempotent.
+func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Config.Cache.Expiry.Duration, time.Now())
+			if err != nil {
+				log.G(ctx).Warn("expiry sweep failed", "error", err)
+				continue
+			}
+			log.G(ctx).Info("expiry sweep", "records", rep.Records, "expired", rep.Expired, "deleted", rep.Deleted)
+		}
+	}
+}
+
+// health checks that the backend answers its /v2/ endpoint.
+func (s *Service) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/v2/", nil)
+	resp, err := s.Backend.RoundTrip(req)
+	if err != nil {
+		http.Error(w, "backend unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		http.Error(w, "backend unhealthy", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}

@@ -1,0 +1,46 @@
+package token
+
+import (
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Purpose is what a runner credential was issued for.
+type Purpose string
+
+// The purposes of runner credentials: create may pull and push; rebuild
+// and refresh may only pull.
+const (
+	PurposeCreate  Purpose = "create"
+	PurposeRebuild Purpose = "rebuild"
+	PurposeRefresh Purpose = "refresh"
+)
+
+// Valid reports whether p is a known purpose.
+func (p Purpose) Valid() bool {
+	return p == PurposeCreate || p == PurposeRebuild || p == PurposeRefresh
+}
+
+// CredentialClaims are the claims of a runner credential (the password).
+// Its ID (jti) is the credential id that access tokens carry as subject.
+type CredentialClaims struct {
+	jwt.RegisteredClaims
+	Project string  `json:"project"`
+	Purpose Purpose `json:"purpose"`
+}
+
+// AccessClaims are the claims of a bearer access token.
+type AccessClaims struct {
+	jwt.RegisteredClaims
+	Project string   `json:"project"`
+	Access  []Access `json:"access"`
+}
+
+// Allows reports whether the token grants action on repository name.
+func (c *AccessClaims) Allows(name, action string) bool {
+	for _, a := range c.Access {
+		if a.Allows(TypeRepository, name, action) {
+			return true
+		}
+	}
+	return false
+}
