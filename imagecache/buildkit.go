@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +19,17 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/devcache/devcache/frontend/builder"
 )
 
 // BuildKit builds with devcache-frontend on a buildkitd.
 type BuildKit struct {
 	// Client is connected to buildkitd.
 	Client *bkclient.Client
-	// FrontendImage is the devcache-frontend image reference.
+	// FrontendImage is the devcache-frontend image reference; empty runs the
+	// frontend in this process (BuildKit's "client frontend"), which skips
+	// resolving and starting the frontend's container.
 	FrontendImage string
 	// Progress is BuildKit's progress UI mode: auto, plain, tty, rawjson or quiet.
 	Progress progressui.DisplayMode
@@ -47,13 +52,14 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		return nil, fmt.Errorf("configuration folder %s: %w", req.ConfigDir, err)
 	}
 
-	opts := map[string]string{"source": b.FrontendImage, "filename": req.ConfigFile}
+	opts := map[string]string{"filename": req.ConfigFile}
 	for k, v := range req.FrontendOpts {
 		opts[k] = v
 	}
 	solveOpt := bkclient.SolveOpt{
-		LocalMounts: map[string]fsutil.FS{"context": contextFS, "dockerfile": configFS},
-		Session:     []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: staticAuth(req.Auth)})},
+		FrontendAttrs: opts,
+		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": configFS},
+		Session:       []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: staticAuth(req.Auth)})},
 	}
 	if req.Push != "" {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
@@ -71,7 +77,15 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	var took time.Duration
 	buildFunc := func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		start := time.Now()
-		res, err := c.Solve(ctx, gwclient.SolveRequest{Frontend: "gateway.v0", FrontendOpt: opts, Evaluate: true})
+		var res *gwclient.Result
+		var err error
+		if b.FrontendImage == "" {
+			res, err = builder.Build(ctx, c)
+		} else {
+			gwOpts := maps.Clone(opts)
+			gwOpts["source"] = b.FrontendImage
+			res, err = c.Solve(ctx, gwclient.SolveRequest{Frontend: "gateway.v0", FrontendOpt: gwOpts, Evaluate: true})
+		}
 		if err != nil {
 			return nil, err
 		}

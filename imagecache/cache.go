@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -27,6 +28,8 @@ type Cache struct {
 	ProxyHost string
 	// Disabled is the runner's cache switch: no lookup, no push.
 	Disabled bool
+	// LookupEnv answers ${localEnv:NAME} (nil: os.LookupEnv).
+	LookupEnv func(string) (string, bool)
 }
 
 // Request is one environment's ask for its image.
@@ -39,6 +42,11 @@ type Request struct {
 	NoCache bool
 	// LocalName names the image in the runtime when it is not pushed.
 	LocalName string
+	// NoBuildCache builds without BuildKit's local cache, as a fresh runner
+	// host would (BuildKit's no-cache).
+	NoBuildCache bool
+
+	vars Variables
 }
 
 // Repository is where a project's cached images live, as clients name it.
@@ -47,6 +55,11 @@ func Repository(project string) string { return "projects/" + project + "/image-
 // Get returns the image for req: from the cache on a hit, built otherwise.
 func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Phases: map[string]float64{}}
+	config, err := os.ReadFile(req.Workspace.Config)
+	if err != nil {
+		return res, fmt.Errorf("reading the configuration: %w", err)
+	}
+	req.vars = ReadVariables(req.Workspace, config, c.LookupEnv)
 	if reason := c.bypassReason(req); reason != "" {
 		return res, c.buildWithoutCache(ctx, req, res, reason)
 	}
@@ -59,7 +72,7 @@ func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 	}
 
 	t = time.Now()
-	in, err := c.Keyer.Inputs(ctx, req.Workspace, []HostCredentials{*creds})
+	in, err := c.Keyer.Inputs(ctx, req.Workspace, req.vars, []HostCredentials{*creds})
 	res.phase("key", t)
 	if err != nil {
 		if cerrdefs.IsInvalidArgument(err) || cerrdefs.IsFailedPrecondition(err) {
@@ -133,11 +146,15 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 // built image goes to the runtime (imported) when there is one.
 func (c *Cache) build(ctx context.Context, req Request, res *Result, push string, auth []HostCredentials) error {
 	br := BuildRequest{
-		ContextDir: req.Workspace.Folder,
-		ConfigDir:  filepath.Dir(req.Workspace.Config),
-		ConfigFile: filepath.Base(req.Workspace.Config),
-		Push:       push,
-		Auth:       auth,
+		ContextDir:   req.Workspace.Folder,
+		ConfigDir:    filepath.Dir(req.Workspace.Config),
+		ConfigFile:   filepath.Base(req.Workspace.Config),
+		Push:         push,
+		Auth:         auth,
+		FrontendOpts: req.vars.FrontendOpts(),
+	}
+	if req.NoBuildCache {
+		br.FrontendOpts["no-cache"] = ""
 	}
 	name := push
 	if name == "" {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ import (
 
 type fakeKeyer struct{ err error }
 
-func (k fakeKeyer) Inputs(context.Context, Workspace, []HostCredentials) (*cachekey.Inputs, error) {
+func (k fakeKeyer) Inputs(context.Context, Workspace, Variables, []HostCredentials) (*cachekey.Inputs, error) {
 	if k.err != nil {
 		return nil, k.err
 	}
@@ -106,21 +108,35 @@ func newCache() (*Cache, *fakeCreds, *fakeRegistry, *fakeBuilder, *fakeRuntime) 
 
 var req = Request{Workspace: Workspace{Folder: "/ws", Config: "/ws/.devcontainer/devcontainer.json"}, Project: "p1", Purpose: PurposeCreate, LocalName: "local/p1:dev"}
 
+// newWorkspace writes a devcontainer.json so Get can read it.
+func newWorkspace(t *testing.T) Request {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, ".devcontainer", "devcontainer.json")
+	require.NoError(t, os.MkdirAll(filepath.Dir(cfg), 0o755))
+	require.NoError(t, os.WriteFile(cfg, []byte(`{"image": "x", "containerEnv": {"U": "${localEnv:DEVCACHE_TEST_USER}"}}`), 0o644))
+	r := req
+	r.Workspace = Workspace{Folder: dir, Config: cfg}
+	return r
+}
+
 func cacheRef(t *testing.T) string {
-	in, err := fakeKeyer{}.Inputs(context.Background(), Workspace{}, nil)
+	in, err := fakeKeyer{}.Inputs(context.Background(), Workspace{}, Variables{}, nil)
 	require.NoError(t, err)
 	return "proxy:5000/projects/p1/image-build:" + in.Key().Encoded()
 }
 
 func TestMissCreateBuildsPushesAndImports(t *testing.T) {
+	t.Setenv("DEVCACHE_TEST_USER", "dev")
 	c, cr, _, b, rt := newCache()
-	res, err := c.Get(context.Background(), req)
+	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.Equal(t, OutcomeMiss, res.Outcome)
 	assert.Equal(t, []Purpose{PurposeCreate}, cr.issued)
 	require.Len(t, b.reqs, 1)
 	assert.Equal(t, cacheRef(t), b.reqs[0].Push)
-	assert.Equal(t, "/ws/.devcontainer", b.reqs[0].ConfigDir)
+	assert.Equal(t, ".devcontainer", filepath.Base(b.reqs[0].ConfigDir))
+	assert.Equal(t, "dev", b.reqs[0].FrontendOpts["build-arg:localEnv:DEVCACHE_TEST_USER"], "the frontend gets the variables the key was computed with")
 	assert.Equal(t, "devcontainer.json", b.reqs[0].ConfigFile)
 	assert.True(t, res.Pushed)
 	assert.InDelta(t, 90, res.BuildSeconds, 0.001)
@@ -131,7 +147,7 @@ func TestMissCreateBuildsPushesAndImports(t *testing.T) {
 func TestHitPullsAndReportsSaving(t *testing.T) {
 	c, _, reg, b, rt := newCache()
 	reg.images[cacheRef(t)] = &CachedImage{Ref: cacheRef(t), Digest: "sha256:cached", Labels: map[string]string{BuildSecondsLabel: "225"}}
-	res, err := c.Get(context.Background(), req)
+	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.Equal(t, OutcomeHit, res.Outcome)
 	assert.InDelta(t, 225, res.SavedSeconds, 0.001)
@@ -141,7 +157,7 @@ func TestHitPullsAndReportsSaving(t *testing.T) {
 
 func TestMissRebuildNeverPushes(t *testing.T) {
 	c, cr, _, b, rt := newCache()
-	r := req
+	r := newWorkspace(t)
 	r.Purpose = PurposeRebuild
 	res, err := c.Get(context.Background(), r)
 	require.NoError(t, err)
@@ -167,7 +183,7 @@ func TestBypasses(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
-			r := req
+			r := newWorkspace(t)
 			tc.mutate(c, &r)
 			res, err := c.Get(context.Background(), r)
 			require.NoError(t, err)
@@ -185,7 +201,7 @@ func TestBypasses(t *testing.T) {
 func TestInvalidConfigFails(t *testing.T) {
 	c, _, _, b, _ := newCache()
 	c.Keyer = fakeKeyer{err: fmt.Errorf("devcontainer.json:3:5: bad: %w", cerrdefs.ErrInvalidArgument)}
-	_, err := c.Get(context.Background(), req)
+	_, err := c.Get(context.Background(), newWorkspace(t))
 	require.ErrorContains(t, err, "devcontainer.json:3:5")
 	assert.Empty(t, b.reqs)
 }
@@ -193,7 +209,7 @@ func TestInvalidConfigFails(t *testing.T) {
 func TestRefusedPushStillDeliversTheImage(t *testing.T) {
 	c, _, _, b, rt := newCache()
 	b.pushErr = errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")
-	res, err := c.Get(context.Background(), req)
+	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.False(t, res.Pushed)
 	assert.Contains(t, res.Reason, "tag is immutable")
@@ -207,7 +223,7 @@ func TestBuildFailureIsReturned(t *testing.T) {
 	c.Builder = builderFunc(func(BuildRequest) (*BuildResult, error) {
 		return nil, errors.New("devcontainer.json:4: unknown Feature option")
 	})
-	_, err := c.Get(context.Background(), req)
+	_, err := c.Get(context.Background(), newWorkspace(t))
 	require.ErrorContains(t, err, "devcontainer.json:4")
 	assert.Empty(t, b.reqs)
 }

@@ -28,7 +28,7 @@ type Workspace struct {
 // Keyer computes the cache key of a workspace's configuration, resolving a
 // directly referenced image and every Feature to their digests.
 type Keyer interface {
-	Inputs(ctx context.Context, ws Workspace, creds []HostCredentials) (*cachekey.Inputs, error)
+	Inputs(ctx context.Context, ws Workspace, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error)
 }
 
 // Credentials issues registry credentials for (project, purpose).

@@ -19,6 +19,9 @@ BUILDKIT_VERSION=v0.34.2
 BUILDX_VERSION=v0.38.2
 DISTRIBUTION_VERSION=v3.1.2
 CONTAINERD_VERSION=v2.4.2
+# The reference Dev Containers CLI the frontend is compared against (npm).
+DEVCONTAINERS_CLI_VERSION=0.89.0
+DEVCONTAINERS_CLI="${DEVCACHE_CACHE}/devcontainers-cli-${DEVCONTAINERS_CLI_VERSION}/node_modules/@devcontainers/cli/devcontainer.js"
 
 # TOOLS_BIN is keyed by the tools module's go.sum, so a pin change rebuilds.
 tools_key() { cat "${HACK_DIR}/tools/go.mod" "${HACK_DIR}/tools/go.sum" | sha256sum | cut -c1-12; }

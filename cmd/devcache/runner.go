@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	bkclient "github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/pflag"
+
+	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/registryproxy/credentials"
+	"github.com/devcache/devcache/registryproxy/keys"
+	"github.com/devcache/devcache/registryproxy/token"
+)
+
+// runnerOptions are the runner host's settings: where buildkitd, the proxy
+// and containerd are. Every flag has an environment variable, so a runner
+// sets them once.
+type runnerOptions struct {
+	proxyOptions
+	buildkitHost  string
+	frontendImage string
+	containerd    string
+	namespace     string
+	snapshotter   string
+	cacheDisabled bool
+	progress      progressui.DisplayMode
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func (o *runnerOptions) register(f *pflag.FlagSet) {
+	f.StringVar(&o.buildkitHost, "buildkit-host", envOr("BUILDKIT_HOST", "unix:///run/buildkit/buildkitd.sock"), "buildkitd address ($BUILDKIT_HOST)")
+	f.StringVar(&o.frontendImage, "frontend-image", os.Getenv("DEVCACHE_FRONTEND_IMAGE"), "run devcache-frontend from this image on buildkitd ($DEVCACHE_FRONTEND_IMAGE; default: in this process, which is faster)")
+	o.proxyOptions.register(f)
+	f.StringVar(&o.containerd, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "containerd socket to make the image available in ($CONTAINERD_ADDRESS; empty: only print the reference)")
+	f.StringVar(&o.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", "devcache"), "containerd namespace ($CONTAINERD_NAMESPACE)")
+	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER)")
+	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
+}
+
+// proxyOptions say how to reach devcache-proxy and get its credentials.
+type proxyOptions struct {
+	proxy       string
+	proxyAdmin  string
+	adminSecret string
+	proxyState  string
+}
+
+func (o *proxyOptions) register(f *pflag.FlagSet) {
+	f.StringVar(&o.proxy, "proxy", os.Getenv("DEVCACHE_PROXY"), "devcache-proxy registry host:port ($DEVCACHE_PROXY)")
+	f.StringVar(&o.proxyAdmin, "proxy-admin", os.Getenv("DEVCACHE_PROXY_ADMIN"), "devcache-proxy admin endpoint: unix:<path>, host:port or URL ($DEVCACHE_PROXY_ADMIN)")
+	f.StringVar(&o.proxyState, "proxy-state-dir", os.Getenv("DEVCACHE_PROXY_STATE_DIR"), "on the proxy's host: its state directory, for the admin socket and secret ($DEVCACHE_PROXY_STATE_DIR)")
+	f.StringVar(&o.adminSecret, "proxy-admin-secret-file", os.Getenv("DEVCACHE_PROXY_ADMIN_SECRET_FILE"), "file holding the admin endpoint's secret ($DEVCACHE_PROXY_ADMIN_SECRET_FILE; or $DEVCACHE_PROXY_ADMIN_SECRET)")
+}
+
+// credentials returns the proxy's credential issuer.
+func (o *proxyOptions) credentials() (*proxyCredentials, error) {
+	if o.proxyAdmin == "" && o.proxyState != "" {
+		o.proxyAdmin = "unix:" + filepath.Join(o.proxyState, "admin.sock")
+	}
+	secret, err := o.secret()
+	if err != nil {
+		return nil, err
+	}
+	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret), host: o.proxy}, nil
+}
+
+func (o *proxyOptions) secret() (string, error) {
+	if o.adminSecret == "" && o.proxyState != "" {
+		kf, err := keys.Load(filepath.Join(o.proxyState, "keys.json"))
+		if err != nil {
+			return "", fmt.Errorf("--proxy-state-dir: %w", err)
+		}
+		return kf.AdminSecret, nil
+	}
+	if o.adminSecret != "" {
+		b, err := os.ReadFile(o.adminSecret)
+		if err != nil {
+			return "", fmt.Errorf("--proxy-admin-secret-file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return os.Getenv("DEVCACHE_PROXY_ADMIN_SECRET"), nil
+}
+
+// cache wires a Cache from the options; cleanup closes its clients.
+func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imagecache.Cache, func(), error) {
+	var closers []func()
+	cleanup := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	bk, err := bkclient.New(ctx, o.buildkitHost)
+	if err != nil {
+		return nil, nil, fmt.Errorf("buildkitd at %s: %w", o.buildkitHost, err)
+	}
+	closers = append(closers, func() { _ = bk.Close() })
+
+	creds, err := o.credentials()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	c := &imagecache.Cache{
+		Keyer:       imagecache.HostKeyer{},
+		Credentials: creds,
+		Registry:    &imagecache.OCIRegistry{},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
+		ProxyHost:   o.proxy,
+		Disabled:    o.cacheDisabled || o.proxy == "",
+	}
+	if o.containerd != "" {
+		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("containerd at %s: %w", o.containerd, err)
+		}
+		closers = append(closers, func() { _ = cc.Close() })
+		c.Runtime = &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter}
+	}
+	return c, cleanup, nil
+}
+
+// proxyCredentials gets credentials from devcache-proxy's admin endpoint.
+type proxyCredentials struct {
+	client *credentials.Client
+	host   string
+}
+
+func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
+	cred, err := p.client.Issue(ctx, credentials.Request{Project: project, Purpose: token.Purpose(purpose)})
+	if err != nil {
+		return nil, err
+	}
+	return &imagecache.HostCredentials{Host: p.host, Username: cred.Username, Password: cred.Password}, nil
+}

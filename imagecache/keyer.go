@@ -1,0 +1,49 @@
+package imagecache
+
+import (
+	"context"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+
+	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/frontend/hostkey"
+)
+
+// HostKeyer computes keys with frontend/hostkey, the frontend's own rules
+// run on the runner host.
+type HostKeyer struct {
+	// Insecure lists registries reached over plain HTTP besides loopback.
+	Insecure []string
+}
+
+var _ Keyer = HostKeyer{}
+
+// Inputs implements Keyer. The proxy's credentials are offered to the proxy
+// host only; other registries get the docker config's.
+func (k HostKeyer) Inputs(ctx context.Context, ws Workspace, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error) {
+	in, err := hostkey.Compute(ctx, ws.Config, hostkey.Options{
+		Subst:    vars.Substituter(),
+		Keychain: keychain(creds),
+		Insecure: k.Insecure,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &in, nil
+}
+
+// keychain answers creds for their hosts and the docker config otherwise.
+func keychain(creds []HostCredentials) authn.Keychain {
+	return authn.NewMultiKeychain(hostKeychain(creds), authn.DefaultKeychain)
+}
+
+type hostKeychain []HostCredentials
+
+func (h hostKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	for _, c := range h {
+		if c.Host == r.RegistryStr() {
+			return &authn.Basic{Username: c.Username, Password: c.Password}, nil
+		}
+	}
+	return authn.Anonymous, nil
+}
