@@ -24,6 +24,11 @@ type BuildRequest struct {
 	Auth []HostCredentials
 	// FrontendOpts are extra frontend options (build-arg:…, label:…).
 	FrontendOpts map[string]string
+	// CacheExport, when set, is where the build cache (mode=max) is pushed:
+	// a write-once cache manifest beside the image.
+	CacheExport string
+	// CacheImports are cache manifests whose steps the build may reuse.
+	CacheImports []string
 	// ExportOCI, when set, receives the image as an OCI archive (for a
 	// runtime to import an image that is not pushed).
 	ExportOCI func(ctx context.Context) (WriteCloser, error)
@@ -50,4 +55,7 @@ type BuildResult struct {
 	Duration time.Duration
 	// Pushed reports whether the image was pushed to BuildRequest.Push.
 	Pushed bool
+	// StepsRun and StepsReused count the build's steps that ran and the
+	// ones BuildKit reused from its cache (local or imported).
+	StepsRun, StepsReused int
 }

@@ -35,6 +35,9 @@ type BuildKit struct {
 	Progress progressui.DisplayMode
 	// ProgressOut receives the progress display (stderr).
 	ProgressOut io.Writer
+	// Compression of the exported layers: zstd (default; runners unpack it
+	// several times faster than gzip) or gzip.
+	Compression string
 }
 
 var _ Builder = (*BuildKit)(nil)
@@ -64,12 +67,22 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	if req.Push != "" {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
 			Type:  bkclient.ExporterImage,
-			Attrs: map[string]string{"name": req.Push, "push": "true", "oci-mediatypes": "true"},
+			Attrs: b.layerAttrs(map[string]string{"name": req.Push, "push": "true"}),
 		})
+	}
+	if req.CacheExport != "" {
+		solveOpt.CacheExports = append(solveOpt.CacheExports, bkclient.CacheOptionsEntry{
+			Type:  "registry",
+			Attrs: map[string]string{"ref": req.CacheExport, "mode": "max", "oci-mediatypes": "true", "image-manifest": "true", "compression": b.compression(), "ignore-error": "true"},
+		})
+	}
+	for _, ref := range req.CacheImports {
+		solveOpt.CacheImports = append(solveOpt.CacheImports, bkclient.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{"ref": ref}})
 	}
 	if req.ExportOCI != nil {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
 			Type:   bkclient.ExporterOCI,
+			Attrs:  b.layerAttrs(map[string]string{}),
 			Output: func(map[string]string) (io.WriteCloser, error) { return req.ExportOCI(ctx) },
 		})
 	}
@@ -80,10 +93,22 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		var res *gwclient.Result
 		var err error
 		if b.FrontendImage == "" {
-			res, err = builder.Build(ctx, c)
+			// The frontend returns lazy references: evaluate them so the
+			// recorded time is the build's, not only the LLB generation's.
+			if res, err = builder.Build(ctx, c); err == nil {
+				err = res.EachRef(func(ref gwclient.Reference) error {
+					if ref == nil {
+						return nil
+					}
+					return ref.Evaluate(ctx)
+				})
+			}
 		} else {
 			gwOpts := maps.Clone(opts)
 			gwOpts["source"] = b.FrontendImage
+			if ci, ok := c.BuildOpts().Opts["cache-imports"]; ok {
+				gwOpts["cache-imports"] = ci
+			}
 			res, err = c.Solve(ctx, gwclient.SolveRequest{Frontend: "gateway.v0", FrontendOpt: gwOpts, Evaluate: true})
 		}
 		if err != nil {
@@ -93,11 +118,12 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		return res, recordBuildTime(res, took)
 	}
 
-	ch := make(chan *bkclient.SolveStatus)
+	ch, displayCh := make(chan *bkclient.SolveStatus), make(chan *bkclient.SolveStatus)
 	display, err := progressui.NewDisplay(b.progressOut(), b.mode())
 	if err != nil {
 		return nil, fmt.Errorf("progress display: %w", err)
 	}
+	var steps stepCounter
 	var resp *bkclient.SolveResponse
 	eg, egctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
@@ -106,18 +132,46 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		return err
 	})
 	eg.Go(func() error {
+		defer close(displayCh)
+		for st := range ch {
+			steps.update(st)
+			displayCh <- st
+		}
+		return nil
+	})
+	eg.Go(func() error {
 		// The display ends when the build closes ch; its own errors never fail the build.
-		_, _ = display.UpdateFrom(context.WithoutCancel(egctx), ch)
+		_, _ = display.UpdateFrom(context.WithoutCancel(egctx), displayCh)
 		return nil
 	})
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
+	run, reused := steps.counts()
 	return &BuildResult{
-		Digest:   resp.ExporterResponse[exptypes.ExporterImageDigestKey],
-		Duration: took,
-		Pushed:   req.Push != "",
+		Digest:      resp.ExporterResponse[exptypes.ExporterImageDigestKey],
+		Duration:    took,
+		Pushed:      req.Push != "",
+		StepsRun:    run,
+		StepsReused: reused,
 	}, nil
+}
+
+// layerAttrs adds the exporters' layer settings: OCI media types and one
+// compression for every layer (base layers included), so both exports share
+// blobs and a runner unpacks a single format.
+func (b *BuildKit) layerAttrs(attrs map[string]string) map[string]string {
+	attrs["oci-mediatypes"] = "true"
+	attrs["compression"] = b.compression()
+	attrs["force-compression"] = "true"
+	return attrs
+}
+
+func (b *BuildKit) compression() string {
+	if b.Compression == "" {
+		return "zstd"
+	}
+	return b.Compression
 }
 
 func (b *BuildKit) mode() progressui.DisplayMode {

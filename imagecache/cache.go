@@ -97,17 +97,34 @@ func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 	}
 
 	res.Outcome = OutcomeMiss
+	t = time.Now()
+	res.CacheFrom = c.cacheSources(ctx, req.Project, in, creds)
+	res.phase("cache-sources", t)
+	imports := make([]string, 0, len(res.CacheFrom))
+	for _, s := range res.CacheFrom {
+		imports = append(imports, s.Cache)
+		log.G(ctx).Info("reusing the build cache of an earlier image of the project", "image", s.Image, "why", s.Why, "differs", strings.Join(s.Differs, ","))
+	}
+	auth := []HostCredentials{*creds}
 	if req.Purpose != PurposeCreate {
 		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
-		return res, c.build(ctx, req, res, "", nil)
+		return res, c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
-	err = c.build(ctx, req, res, ref, []HostCredentials{*creds})
+	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
 	if err != nil && isPushError(err) {
 		res.Reason = warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
-		return res, c.build(ctx, req, res, "", []HostCredentials{*creds})
+		return res, c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
 	return res, err
+}
+
+// buildTarget is what a build pushes and reads besides its context.
+type buildTarget struct {
+	// push and cacheExport are the cache references ("" for none).
+	push, cacheExport string
+	auth              []HostCredentials
+	imports           []string
 }
 
 func (c *Cache) bypassReason(req Request) string {
@@ -125,7 +142,7 @@ func (c *Cache) bypassReason(req Request) string {
 func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, reason string) error {
 	res.Outcome, res.Reason = OutcomeBypass, reason
 	log.G(ctx).Info(reason)
-	return c.build(ctx, req, res, "", nil)
+	return c.build(ctx, req, res, buildTarget{})
 }
 
 func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds *HostCredentials) error {
@@ -142,15 +159,18 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 	return err
 }
 
-// build runs the builder; push names the cache reference ("" for none). The
-// built image goes to the runtime (imported) when there is one.
-func (c *Cache) build(ctx context.Context, req Request, res *Result, push string, auth []HostCredentials) error {
+// build runs the builder. The built image goes to the runtime (imported)
+// when there is one.
+func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTarget) error {
+	push := bt.push
 	br := BuildRequest{
 		ContextDir:   req.Workspace.Folder,
 		ConfigDir:    filepath.Dir(req.Workspace.Config),
 		ConfigFile:   filepath.Base(req.Workspace.Config),
 		Push:         push,
-		Auth:         auth,
+		CacheExport:  bt.cacheExport,
+		CacheImports: bt.imports,
+		Auth:         bt.auth,
 		FrontendOpts: req.vars.FrontendOpts(),
 	}
 	if req.NoBuildCache {
@@ -181,6 +201,8 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, push string
 	}
 	res.BuildSeconds = out.Duration.Seconds()
 	res.Image, res.Digest, res.Pushed = name, out.Digest, out.Pushed
+	res.StepsRun, res.StepsReused = out.StepsRun, out.StepsReused
+	log.G(ctx).Info("built the dev container", "seconds", fmt.Sprintf("%.1f", out.Duration.Seconds()), "steps_run", out.StepsRun, "steps_reused", out.StepsReused, "pushed", out.Pushed)
 	if imported != nil {
 		r := <-imported
 		if r.err != nil {

@@ -61,6 +61,13 @@ func (r *fakeRegistry) Lookup(_ context.Context, ref string, _ *HostCredentials)
 	return nil, fmt.Errorf("%s: %w", ref, cerrdefs.ErrNotFound)
 }
 
+func (r *fakeRegistry) Tags(context.Context, string, *HostCredentials) ([]string, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	return nil, nil
+}
+
 type fakeBuilder struct {
 	reqs    []BuildRequest
 	pushErr error

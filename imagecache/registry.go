@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -20,6 +21,8 @@ type Registry interface {
 	// when there is none and errdefs.ErrUnavailable when the registry
 	// cannot be reached.
 	Lookup(ctx context.Context, ref string, creds *HostCredentials) (*CachedImage, error)
+	// Tags lists the tags of a repository ("host/name").
+	Tags(ctx context.Context, repo string, creds *HostCredentials) ([]string, error)
 }
 
 // CachedImage is an image found in the cache.
@@ -30,6 +33,8 @@ type CachedImage struct {
 	Labels map[string]string
 	// Size is the sum of the manifest's layer sizes, in bytes.
 	Size int64
+	// Created is the image config's creation time.
+	Created time.Time
 }
 
 // OCIRegistry looks images up with go-containerregistry; loopback registries
@@ -72,11 +77,28 @@ func (r *OCIRegistry) Lookup(ctx context.Context, ref string, creds *HostCredent
 	if err != nil {
 		return nil, classify(ref, err)
 	}
-	out := &CachedImage{Ref: ref, Digest: desc.Digest.String(), Labels: cfg.Config.Labels}
+	out := &CachedImage{Ref: ref, Digest: desc.Digest.String(), Labels: cfg.Config.Labels, Created: cfg.Created.Time}
 	for _, l := range m.Layers {
 		out.Size += l.Size
 	}
 	return out, nil
+}
+
+// Tags implements Registry.
+func (r *OCIRegistry) Tags(ctx context.Context, repo string, creds *HostCredentials) ([]string, error) {
+	nrepo, err := name.NewRepository(repo, name.StrictValidation)
+	if err != nil {
+		return nil, fmt.Errorf("repository %q: %w: %w", repo, err, cerrdefs.ErrInvalidArgument)
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(basicAuth(creds))}
+	if r.Transport != nil {
+		opts = append(opts, remote.WithTransport(r.Transport))
+	}
+	tags, err := remote.List(nrepo, opts...)
+	if err != nil {
+		return nil, classify(repo, err)
+	}
+	return tags, nil
 }
 
 func basicAuth(creds *HostCredentials) authn.Authenticator {

@@ -28,6 +28,13 @@ type Result struct {
 	SavedSeconds float64 `json:"saved_seconds,omitempty"`
 	// BuildSeconds is the duration of a build that ran.
 	BuildSeconds float64 `json:"build_seconds,omitempty"`
+	// CacheFrom are the earlier images of the project whose build cache a
+	// miss imported.
+	CacheFrom []CacheSource `json:"cache_from,omitempty"`
+	// StepsRun and StepsReused count the build's steps that ran and that
+	// were reused from a cache.
+	StepsRun    int `json:"steps_run,omitempty"`
+	StepsReused int `json:"steps_reused,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.

@@ -15,6 +15,7 @@ import (
 
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/crane"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/progress/progressui"
@@ -32,7 +33,7 @@ import (
 // env is one test's world: the stack, a fresh proxy and a base image tag
 // of its own (so tests can move it).
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	s     *testenv.Stack
 	proxy *proxy
 	// base is a tag in the stack registry that this test owns.
@@ -55,7 +56,7 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func startProxy(t *testing.T) *proxy {
+func startProxy(t testing.TB) *proxy {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Server.StateDir = t.TempDir()
@@ -70,6 +71,18 @@ func startProxy(t *testing.T) *proxy {
 		_ = svc.Close()
 	})
 	return p
+}
+
+func testenvGet(tb testing.TB) *testenv.Stack { return testenv.Get(tb) }
+
+// copyImage copies src (the stack registry) to dst with creds for dst's host.
+func copyImage(src, dst string, creds *imagecache.HostCredentials) error {
+	auth := authn.FromConfig(authn.AuthConfig{Username: creds.Username, Password: creds.Password})
+	img, err := crane.Pull(src, crane.Insecure)
+	if err != nil {
+		return err
+	}
+	return crane.Push(img, dst, crane.Insecure, crane.WithAuth(auth))
 }
 
 func quiet() context.Context {
@@ -129,7 +142,7 @@ func cleanNamespace(cc *containerd.Client, ns string) {
 }
 
 // get runs one Get with the runner's log captured.
-func (r *runner) get(t *testing.T, ws string, project string, purpose imagecache.Purpose) (*imagecache.Result, error) {
+func (r *runner) get(t testing.TB, ws string, project string, purpose imagecache.Purpose) (*imagecache.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -141,7 +154,7 @@ func (r *runner) get(t *testing.T, ws string, project string, purpose imagecache
 }
 
 // hasImage reports whether the runner's containerd has an image named ref.
-func (r *runner) hasImage(t *testing.T, ref string) bool {
+func (r *runner) hasImage(t testing.TB, ref string) bool {
 	t.Helper()
 	_, err := r.cc.GetImage(namespaces.WithNamespace(t.Context(), r.ns), ref)
 	return err == nil
@@ -169,7 +182,7 @@ func (e *env) workspace(files map[string]string) string {
 	return dir
 }
 
-func write(t *testing.T, dir string, files map[string]string) {
+func write(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, name)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Stack is the address book of a running stack.
@@ -182,4 +183,55 @@ func (s *Stack) FrontendImage(tb testing.TB) string {
 		tb.Fatalf("building the frontend image: %v\n%s", frontendErr, frontendOut)
 	}
 	return s.Registry + "/devcache/frontend:dev"
+}
+
+// StartBuildkitd starts a buildkitd of the test's own (OCI worker, runc,
+// overlayfs) with an empty cache, as a fresh runner host has, and returns
+// its address. It is stopped by PID when the test ends.
+func (s *Stack) StartBuildkitd(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.MkdirTemp("", "bk")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sock := filepath.Join(dir, "buildkitd.sock")
+	cfg := filepath.Join(dir, "buildkitd.toml")
+	conf := fmt.Sprintf("root = %q\n[grpc]\n  address = [\"unix://%s\"]\n[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  binary = \"runc\"\n  gc = false\n[worker.containerd]\n  enabled = false\n",
+		filepath.Join(dir, "root"), sock)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	logf, err := os.Create(filepath.Join(dir, "buildkitd.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := s.Command("buildkitd", "--config", cfg)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("starting buildkitd: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		_ = logf.Close()
+		_ = exec.Command("umount", "-R", filepath.Join(dir, "root")).Run()
+		_ = os.RemoveAll(dir)
+	})
+	addr := "unix://" + sock
+	for range 300 {
+		if err := s.Command("buildctl", "--addr", addr, "debug", "workers").Run(); err == nil {
+			return addr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(logf.Name())
+	tb.Fatalf("buildkitd did not start:\n%s", log)
+	return ""
 }
