@@ -190,10 +190,7 @@ func (s *Stack) FrontendImage(tb testing.TB) string {
 // its address. It is stopped by PID when the test ends.
 func (s *Stack) StartBuildkitd(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.MkdirTemp("", "bk")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	dir := tb.TempDir() // removed after the cleanup below has stopped buildkitd
 	sock := filepath.Join(dir, "buildkitd.sock")
 	cfg := filepath.Join(dir, "buildkitd.toml")
 	conf := fmt.Sprintf("root = %q\n[grpc]\n  address = [\"unix://%s\"]\n[worker.oci]\n  enabled = true\n  snapshotter = \"overlayfs\"\n  binary = \"runc\"\n  gc = false\n[worker.containerd]\n  enabled = false\n",
@@ -222,7 +219,6 @@ func (s *Stack) StartBuildkitd(tb testing.TB) string {
 		}
 		_ = logf.Close()
 		_ = exec.Command("umount", "-R", filepath.Join(dir, "root")).Run()
-		_ = os.RemoveAll(dir)
 	})
 	addr := "unix://" + sock
 	for range 300 {
