@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/spf13/pflag"
+
+	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/prebuild/catalog"
+	"github.com/devcache/devcache/prebuild/container"
+	"github.com/devcache/devcache/prebuild/lifecycle"
+)
+
+// prebuildOptions are the prebuild and environment settings of a runner
+// host, next to runnerOptions (buildkit, proxy, containerd).
+type prebuildOptions struct {
+	runner      runnerOptions
+	registry    string
+	insecure    bool
+	stateDir    string
+	image       string
+	hostNetwork bool
+}
+
+func (o *prebuildOptions) register(f *pflag.FlagSet) {
+	o.runner.register(f)
+	f.StringVar(&o.registry, "registry", os.Getenv("DEVCACHE_PREBUILD_REGISTRY"), "registry host:port prebuilds are stored in, when not through devcache-proxy (--proxy) ($DEVCACHE_PREBUILD_REGISTRY)")
+	f.BoolVar(&o.insecure, "insecure-registry", os.Getenv("DEVCACHE_INSECURE_REGISTRY") == "true", "reach the registry over plain HTTP ($DEVCACHE_INSECURE_REGISTRY=true)")
+	f.StringVar(&o.stateDir, "state-dir", envOr("DEVCACHE_PREBUILD_STATE_DIR", "/var/lib/devcache/prebuild"), "this host's prebuild state: in-flight phases, working copies ($DEVCACHE_PREBUILD_STATE_DIR)")
+	f.StringVar(&o.image, "image", "", "use this image (already in a registry) instead of getting the Dev Container image from the image cache")
+	f.BoolVar(&o.hostNetwork, "host-network", true, "give prebuild and environment containers the host's network")
+}
+
+// host is where prebuilds live: the proxy when set, else --registry.
+func (o *prebuildOptions) host() (string, error) {
+	switch {
+	case o.runner.proxy != "":
+		return o.runner.proxy, nil
+	case o.registry != "":
+		return o.registry, nil
+	}
+	return "", fmt.Errorf("--proxy or --registry is required")
+}
+
+// credentials issues (project, create) credentials through the proxy; nil
+// without a proxy (the docker config's are used).
+func (o *prebuildOptions) credentials(ctx context.Context, project string) (*imagecache.HostCredentials, error) {
+	if o.runner.proxy == "" {
+		return nil, nil
+	}
+	c, err := o.runner.credentials()
+	if err != nil {
+		return nil, err
+	}
+	return c.Issue(ctx, project, imagecache.PurposeCreate)
+}
+
+func authenticator(c *imagecache.HostCredentials) authn.Authenticator {
+	if c == nil {
+		return nil
+	}
+	return &authn.Basic{Username: c.Username, Password: c.Password}
+}
+
+// catalog is the registry catalog with the project's credentials.
+func (o *prebuildOptions) catalog() (*catalog.Registry, error) {
+	h, err := o.host()
+	if err != nil {
+		return nil, err
+	}
+	return &catalog.Registry{Host: h, Insecure: o.insecure, Auth: func(ctx context.Context, project string) (authn.Authenticator, error) {
+		c, err := o.credentials(ctx, project)
+		if err != nil || c == nil {
+			return authn.FromConfig(authn.AuthConfig{}), err
+		}
+		return authenticator(c), nil
+	}}, nil
+}
+
+// pullOptions pull with the project's credentials.
+func (o *prebuildOptions) pullOptions(ctx context.Context, project string) (container.PullOptions, error) {
+	po := container.PullOptions{Snapshotter: o.snapshotter()}
+	if h, _ := o.host(); h != "" && o.insecure {
+		po.PlainHTTP = []string{h}
+	}
+	c, err := o.credentials(ctx, project)
+	if err != nil {
+		return po, err
+	}
+	if c != nil {
+		po.Credentials = &container.Credentials{Host: c.Host, Username: c.Username, Password: c.Password}
+	}
+	return po, nil
+}
+
+func (o *prebuildOptions) remoteOptions(ctx context.Context, project string) ([]remote.Option, error) {
+	c, err := o.credentials(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, nil
+	}
+	return []remote.Option{remote.WithAuth(authenticator(c))}, nil
+}
+
+func (o *prebuildOptions) snapshotter() string {
+	if o.runner.snapshotter != "" {
+		return o.runner.snapshotter
+	}
+	return "devcache"
+}
+
+func (o *prebuildOptions) containerd() (*containerd.Client, error) {
+	addr := o.runner.containerd
+	if addr == "" {
+		addr = "/run/containerd/containerd.sock"
+	}
+	c, err := containerd.New(addr, containerd.WithTimeout(10*time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("containerd at %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// images is step 1: a fixed --image, or the image cache (purpose create:
+// a prebuild may push the image it builds).
+func (o *prebuildOptions) images(ctx context.Context) (prebuild.ImageSource, func(), error) {
+	if o.image != "" {
+		return fixedImage(o.image), func() {}, nil
+	}
+	c, cleanup, err := o.runner.cache(ctx, os.Stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Runtime = nil // the prebuild runner pulls into the devcache snapshotter itself
+	return cacheImages{c}, cleanup, nil
+}
+
+type fixedImage string
+
+func (f fixedImage) Image(context.Context, string, string, string) (*prebuild.Image, error) {
+	return &prebuild.Image{Ref: string(f)}, nil
+}
+
+type cacheImages struct{ c *imagecache.Cache }
+
+func (a cacheImages) Image(ctx context.Context, project, folder, config string) (*prebuild.Image, error) {
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(folder, config)
+	}
+	res, err := a.c.Get(ctx, imagecache.Request{
+		Workspace: imagecache.Workspace{Folder: folder, Config: config},
+		Project:   project, Purpose: imagecache.PurposeCreate,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !res.Pushed && res.Outcome != imagecache.OutcomeHit {
+		return nil, fmt.Errorf("the dev container image was built but not pushed (%s): a prebuild needs it in the registry", res.Reason)
+	}
+	secs := res.BuildSeconds
+	if res.Outcome == imagecache.OutcomeHit {
+		secs = res.SavedSeconds
+	}
+	return &prebuild.Image{Ref: res.Image, ConfigKey: res.Key, BuildSeconds: secs}, nil
+}
+
+// secretFlags collect --secret and --secret-file.
+type secretFlags struct {
+	values, files []string
+}
+
+func (s *secretFlags) register(f *pflag.FlagSet) {
+	f.StringArrayVar(&s.values, "secret", nil, "SCOPE:NAME[=VALUE] secret as an environment variable (scope organization, project or user; the value defaults to $NAME) (repeatable)")
+	f.StringArrayVar(&s.files, "secret-file", nil, "SCOPE:NAME=PATH secret mounted as a file at "+lifecycle.SecretsDir+"/NAME (repeatable)")
+}
+
+func (s *secretFlags) parse() (lifecycle.Secrets, error) {
+	var out lifecycle.Secrets
+	parse := func(v string, file bool) error {
+		scope, rest, ok := strings.Cut(v, ":")
+		if !ok {
+			return fmt.Errorf("secret %q: want SCOPE:NAME", v)
+		}
+		sc := lifecycle.Scope(scope)
+		switch scope {
+		case "org", "organization":
+			sc = lifecycle.ScopeOrganization
+		case "project", "user":
+		default:
+			return fmt.Errorf("secret %q: unknown scope %q", v, scope)
+		}
+		name, val, hasVal := strings.Cut(rest, "=")
+		sec := lifecycle.Secret{Name: name, Scope: sc, AsFile: file}
+		switch {
+		case file:
+			b, err := os.ReadFile(val)
+			if err != nil {
+				return fmt.Errorf("secret %s: %w", name, err)
+			}
+			sec.Value = b
+		case hasVal:
+			sec.Value = []byte(val)
+		default:
+			sec.Value = []byte(os.Getenv(name))
+		}
+		out = append(out, sec)
+		return nil
+	}
+	for _, v := range s.values {
+		if err := parse(v, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, v := range s.files {
+		if err := parse(v, true); err != nil {
+			return nil, err
+		}
+	}
+	return out, out.Validate()
+}

@@ -1,0 +1,238 @@
+package prebuild
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	containerd "github.com/containerd/containerd/v2/client"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/prebuild/catalog"
+	"github.com/devcache/devcache/prebuild/container"
+	"github.com/devcache/devcache/prebuild/environment"
+	"github.com/devcache/devcache/prebuild/inflight"
+	"github.com/devcache/devcache/prebuild/runner"
+)
+
+const namespace = "devcache-prebuild-test"
+
+// proc is a daemon a test started; it is stopped by PID in t.Cleanup.
+type proc struct {
+	cmd  *exec.Cmd
+	log  string
+	done chan error
+}
+
+func startProc(t *testing.T, logPath string, env []string, name string, args ...string) *proc {
+	t.Helper()
+	f, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start())
+	p := &proc{cmd: cmd, log: logPath, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait(); f.Close() }()
+	t.Cleanup(func() { p.stop(t) })
+	return p
+}
+
+func (p *proc) stop(t *testing.T) {
+	if p.cmd.ProcessState != nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		_ = err // stopped; the exit status of a SIGTERMed daemon is not interesting
+	case <-time.After(15 * time.Second):
+		_ = p.cmd.Process.Kill()
+		err := <-p.done
+		_ = err
+	}
+}
+
+func (p *proc) logText() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+func waitSocket(t *testing.T, p *proc, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", path); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			t.Fatalf("%s exited: %v\n%s", p.cmd.Path, err, p.logText())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("%s never listened on %s\n%s", p.cmd.Path, path, p.logText())
+}
+
+// host is one runner host: a devcache-snapshotter plugin and a containerd
+// using it, each with its own state, plus the host's prebuild state dir.
+type host struct {
+	s          *testenv.Stack
+	dir        string
+	plugin     *proc
+	containerd *proc
+	client     *containerd.Client
+	state      string
+}
+
+// newHost starts a runner host under dir (keep it short: unix sockets);
+// pluginEnv is added to the plugin's environment.
+func newHost(t *testing.T, s *testenv.Stack, dir string, pluginEnv ...string) *host {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dir, 0o700))
+	h := &host{s: s, dir: dir, state: filepath.Join(dir, "state")}
+	pluginRoot, pluginSock, address := filepath.Join(dir, "plugin"), filepath.Join(dir, "p.sock"), filepath.Join(dir, "c.sock")
+	h.plugin = startProc(t, filepath.Join(dir, "plugin.log"), append(os.Environ(), pluginEnv...), pluginBin,
+		"--root", pluginRoot, "--address", pluginSock, "--insecure-registry", s.Registry, "--log-level", "debug")
+	waitSocket(t, h.plugin, pluginSock)
+	cfg := fmt.Sprintf(`version = 3
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
+[grpc]
+  address = %q
+[ttrpc]
+  address = %q
+[proxy_plugins.devcache]
+  type = "snapshot"
+  address = %q
+  [proxy_plugins.devcache.exports]
+    root = %q
+    enable_remote_snapshot_annotations = "true"
+[[plugins."io.containerd.transfer.v1.local".unpack_config]]
+  platform = %q
+  snapshotter = "devcache"
+`, filepath.Join(dir, "root"), filepath.Join(dir, "run"), address, address+".ttrpc", pluginSock, pluginRoot, "linux/"+runtime.GOARCH)
+	cfgPath := filepath.Join(dir, "containerd.toml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	h.containerd = startProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
+	waitSocket(t, h.containerd, address)
+	var err error
+	h.client, err = containerd.New(address, containerd.WithDefaultNamespace(namespace))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		h.client.Close()
+		h.containerd.stop(t)
+		h.plugin.stop(t)
+		h.unmountAll(t)
+	})
+	return h
+}
+
+// unmountAll detaches anything still mounted under the host's directory.
+func (h *host) unmountAll(t *testing.T) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		f := strings.Fields(lines[i])
+		if len(f) > 4 && strings.HasPrefix(f[4], h.dir+"/") {
+			if err := unix.Unmount(f[4], unix.MNT_DETACH); err != nil {
+				t.Logf("unmount %s: %v", f[4], err)
+			}
+		}
+	}
+}
+
+func (h *host) catalog() *catalog.Registry {
+	return &catalog.Registry{Host: h.s.Registry, Insecure: true}
+}
+
+func (h *host) runner(t *testing.T) *runner.Runner {
+	st, err := inflight.Open(h.state)
+	require.NoError(t, err)
+	return &runner.Runner{
+		Client: h.client, Namespace: namespace, Snapshotter: "devcache",
+		Images: fixedImage{h.s.BusyboxImage()}, Recorder: h.catalog(), Catalog: h.catalog(), InFlight: st,
+		Registry: h.s.Registry, Insecure: true, StateDir: h.state,
+		Pull: container.PullOptions{Snapshotter: "devcache", PlainHTTP: []string{h.s.Registry}},
+	}
+}
+
+func (h *host) creator() *environment.Creator {
+	return &environment.Creator{
+		Client: h.client, Namespace: namespace, Snapshotter: "devcache",
+		Catalog: h.catalog(), Images: fixedImage{h.s.BusyboxImage()}, StateDir: h.state,
+		Pull: container.PullOptions{Snapshotter: "devcache", PlainHTTP: []string{h.s.Registry}},
+	}
+}
+
+// containers lists the host's containers.
+func (h *host) containers(t *testing.T, ctx context.Context) []string {
+	cs, err := h.client.Containers(ctx)
+	require.NoError(t, err)
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID())
+	}
+	return ids
+}
+
+// fixedImage is the image step for tests: an image already in the
+// registry, keyed by the devcontainer.json's content. (The image cache's
+// own tests cover building.)
+type fixedImage struct{ ref string }
+
+func (f fixedImage) Image(_ context.Context, _, folder, config string) (*prebuild.Image, error) {
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(folder, config)
+	}
+	b, err := os.ReadFile(config)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return &prebuild.Image{Ref: f.ref, ConfigKey: "sha256:" + hex.EncodeToString(sum[:])}, nil
+}
+
+// newProject writes a workspace with a devcontainer.json and returns its
+// folder and config path.
+func newProject(t *testing.T, devcontainerJSON string, files map[string]string) (string, string) {
+	ws := filepath.Join(t.TempDir(), "repo")
+	require.NoError(t, os.MkdirAll(filepath.Join(ws, ".devcontainer"), 0o755))
+	cfg := filepath.Join(ws, ".devcontainer", "devcontainer.json")
+	require.NoError(t, os.WriteFile(cfg, []byte(devcontainerJSON), 0o644))
+	for name, body := range files {
+		p := filepath.Join(ws, name)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+	}
+	return ws, cfg
+}
+
+// projectName returns a fresh project id.
+func projectName(t *testing.T) string {
+	return fmt.Sprintf("itest-%d", time.Now().UnixNano())
+}
+
+var (
+	containerdKill            = containerd.WithProcessKill
+	containerdSnapshotCleanup = containerd.WithSnapshotCleanup
+)

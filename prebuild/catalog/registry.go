@@ -1,0 +1,257 @@
+package catalog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/containerd/errdefs"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/prebuild/phase"
+	"github.com/devcache/devcache/snapshotter"
+)
+
+// Registry is a prebuild.Catalog and prebuild.Recorder on an OCI registry.
+type Registry struct {
+	// Host is the registry (or devcache-proxy) host:port.
+	Host string
+	// Insecure reaches Host over plain HTTP.
+	Insecure bool
+	// Auth returns the credentials for a project (nil: anonymous).
+	Auth func(ctx context.Context, project string) (authn.Authenticator, error)
+	// Transport is the HTTP transport (default http.DefaultTransport).
+	Transport http.RoundTripper
+}
+
+var (
+	_ prebuild.Catalog  = (*Registry)(nil)
+	_ prebuild.Recorder = (*Registry)(nil)
+)
+
+func (r *Registry) repo(project string) (name.Repository, error) {
+	opts := []name.Option{name.StrictValidation}
+	if r.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	return name.NewRepository(r.Host+"/"+prebuild.Repository(project), opts...)
+}
+
+func (r *Registry) options(ctx context.Context, project string) ([]remote.Option, error) {
+	opts := []remote.Option{remote.WithContext(ctx)}
+	if r.Transport != nil {
+		opts = append(opts, remote.WithTransport(r.Transport))
+	}
+	if r.Auth != nil {
+		a, err := r.Auth(ctx, project)
+		if err != nil {
+			return nil, fmt.Errorf("credentials for project %s: %w", project, err)
+		}
+		opts = append(opts, remote.WithAuth(a))
+	}
+	return opts, nil
+}
+
+// List implements prebuild.Catalog: every tag of the project's prebuild
+// repository with its annotations, newest first. A repository that does not
+// exist yet holds no prebuilds.
+func (r *Registry) List(ctx context.Context, project string) ([]prebuild.Prebuild, error) {
+	repo, err := r.repo(project)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := r.options(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	tags, err := remote.List(repo, opts...)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("listing %s: %w", repo, classify(err))
+	}
+	out := make([]prebuild.Prebuild, len(tags))
+	keep := make([]bool, len(tags))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i, tag := range tags {
+		g.Go(func() error {
+			p, err := r.get(gctx, project, repo.Tag(tag), opts)
+			if isNotFound(err) {
+				return nil // deleted while listing
+			}
+			if err != nil {
+				return err
+			}
+			out[i], keep[i] = p, true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var list []prebuild.Prebuild
+	for i := range out {
+		if keep[i] {
+			list = append(list, out[i])
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if !list[i].Created.Equal(list[j].Created) {
+			return list[i].Created.After(list[j].Created)
+		}
+		return list[i].ID > list[j].ID
+	})
+	return list, nil
+}
+
+func (r *Registry) get(ctx context.Context, project string, tag name.Tag, opts []remote.Option) (prebuild.Prebuild, error) {
+	desc, err := remote.Get(tag, append(opts, remote.WithContext(ctx))...)
+	if err != nil {
+		return prebuild.Prebuild{}, classify(err)
+	}
+	m, err := v1.ParseManifest(bytesReader(desc.Manifest))
+	if err != nil {
+		return prebuild.Prebuild{}, fmt.Errorf("manifest of %s: %w", tag, err)
+	}
+	return fromManifest(project, tag, desc.Digest, m), nil
+}
+
+// fromManifest reads a prebuild from its manifest.
+func fromManifest(project string, tag name.Tag, d v1.Hash, m *v1.Manifest) prebuild.Prebuild {
+	a := m.Annotations
+	p := prebuild.Prebuild{
+		ID:               tag.TagStr(),
+		Project:          project,
+		Reference:        tag.Context().Digest(d.String()).String(),
+		Phase:            phase.Phase(a[prebuild.AnnotationPhase]),
+		Reason:           a[prebuild.AnnotationReason],
+		EnvironmentClass: a[snapshotter.AnnotationEnvironmentClass],
+		ConfigKey:        a[snapshotter.AnnotationConfigKey],
+		Commit:           a[prebuild.AnnotationCommit],
+		Trigger:          prebuild.Trigger(a[prebuild.AnnotationTrigger]),
+		User:             a[prebuild.AnnotationUser],
+	}
+	p.Created, _ = time.Parse(time.RFC3339, a[snapshotter.AnnotationCreated])
+	p.SetupSeconds, _ = strconv.ParseFloat(a[prebuild.AnnotationSetupSeconds], 64)
+	_ = json.Unmarshal([]byte(a[prebuild.AnnotationPhases]), &p.Transitions)
+	p.Parent = a[prebuild.AnnotationParent]
+	p.Generation, _ = strconv.Atoi(a[prebuild.AnnotationGeneration])
+	for _, l := range m.Layers {
+		if _, ok := l.Annotations[snapshotter.AnnotationLayerKind]; ok {
+			p.Size += l.Size
+		} else if _, ok := l.Annotations[prebuild.AnnotationLogs]; ok {
+			p.Size += l.Size
+		}
+	}
+	return p
+}
+
+// annotations are what a recorded prebuild's manifest carries beyond the
+// capture's own.
+func annotations(p prebuild.Prebuild) map[string]string {
+	a := map[string]string{
+		prebuild.AnnotationID:                  p.ID,
+		prebuild.AnnotationPhase:               string(p.Phase),
+		snapshotter.AnnotationEnvironmentClass: p.EnvironmentClass,
+		// Fractions of a second order prebuilds recorded within one second.
+		snapshotter.AnnotationCreated:   p.Created.UTC().Format(time.RFC3339Nano),
+		prebuild.AnnotationSetupSeconds: strconv.FormatFloat(p.SetupSeconds, 'f', 1, 64),
+	}
+	if p.Parent != "" {
+		a[prebuild.AnnotationParent] = p.Parent
+		a[prebuild.AnnotationGeneration] = strconv.Itoa(p.Generation)
+	}
+	if len(p.Transitions) > 0 {
+		b, _ := json.Marshal(p.Transitions)
+		a[prebuild.AnnotationPhases] = string(b)
+	}
+	for k, v := range map[string]string{
+		prebuild.AnnotationReason:       p.Reason,
+		snapshotter.AnnotationConfigKey: p.ConfigKey,
+		prebuild.AnnotationCommit:       p.Commit,
+		prebuild.AnnotationTrigger:      string(p.Trigger),
+		prebuild.AnnotationUser:         p.User,
+	} {
+		if v != "" {
+			a[k] = v
+		}
+	}
+	return a
+}
+
+// Delete implements prebuild.Catalog: the manifest, then the tag (a
+// distribution registry drops the tag with the manifest; registries that
+// keep tags apart, such as go-containerregistry's, need both).
+func (r *Registry) Delete(ctx context.Context, p prebuild.Prebuild) error {
+	ref, err := name.NewDigest(p.Reference, r.nameOpts()...)
+	if err != nil {
+		return fmt.Errorf("prebuild reference %q: %w: %w", p.Reference, err, errdefs.ErrInvalidArgument)
+	}
+	opts, err := r.options(ctx, p.Project)
+	if err != nil {
+		return err
+	}
+	if err := remote.Delete(ref, opts...); err != nil {
+		return fmt.Errorf("deleting %s: %w", ref, classify(err))
+	}
+	if err := remote.Delete(ref.Context().Tag(p.ID), opts...); err != nil && !isNotFound(err) {
+		log.G(ctx).Debug("deleting tag after its manifest", "tag", p.ID, "error", err)
+	}
+	return nil
+}
+
+func (r *Registry) nameOpts() []name.Option {
+	if r.Insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errdefs.IsNotFound(err) {
+		return true
+	}
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		if terr.StatusCode == http.StatusNotFound {
+			return true
+		}
+		for _, d := range terr.Errors {
+			if d.Code == transport.NameUnknownErrorCode || d.Code == transport.ManifestUnknownErrorCode {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// classify maps registry errors to errdefs kinds.
+func classify(err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: %w", err, errdefs.ErrNotFound)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("%w: %w", err, errdefs.ErrPermissionDenied)
+		}
+	}
+	return err
+}
