@@ -165,3 +165,8 @@ func TestSameSecondPrebuildsKeepTheirOrder(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "20261122T100000Z-0000", got.ID, "the later one, though its id sorts first")
 }
+
+func TestWithoutRecordedCaptures(t *testing.T) {
+	got := withoutRecordedCaptures([]string{"a", "a.capture", "b.capture", "c"})
+	require.Equal(t, []string{"a", "b.capture", "c"}, got, "a recorded capture's staging tag is not a prebuild; an unrecorded one is (incomplete)")
+}

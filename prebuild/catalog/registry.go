@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -83,6 +84,7 @@ func (r *Registry) List(ctx context.Context, project string) ([]prebuild.Prebuil
 		}
 		return nil, fmt.Errorf("listing %s: %w", repo, classify(err))
 	}
+	tags = withoutRecordedCaptures(tags)
 	out := make([]prebuild.Prebuild, len(tags))
 	keep := make([]bool, len(tags))
 	g, gctx := errgroup.WithContext(ctx)
@@ -116,6 +118,26 @@ func (r *Registry) List(ctx context.Context, project string) ([]prebuild.Prebuil
 		return list[i].ID > list[j].ID
 	})
 	return list, nil
+}
+
+// withoutRecordedCaptures drops the staging tag of every capture whose
+// record exists: Complete deletes it, but a registry that refuses deletes
+// (devcache-proxy does, by policy) keeps it until it expires, and it is not
+// a prebuild of its own. A staging tag without a record stays listed
+// (incomplete).
+func withoutRecordedCaptures(tags []string) []string {
+	recorded := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		recorded[t] = true
+	}
+	out := tags[:0:0]
+	for _, t := range tags {
+		if id, ok := strings.CutSuffix(t, prebuild.CaptureTag("")); ok && recorded[id] {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func (r *Registry) get(ctx context.Context, project string, tag name.Tag, opts []remote.Option) (prebuild.Prebuild, error) {
