@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -30,72 +28,13 @@ import (
 
 const namespace = "devcache-prebuild-test"
 
-// proc is a daemon a test started; it is stopped by PID in t.Cleanup.
-type proc struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan error
-}
-
-func startProc(t *testing.T, logPath string, env []string, name string, args ...string) *proc {
-	t.Helper()
-	f, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	p := &proc{cmd: cmd, log: logPath, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); f.Close() }()
-	t.Cleanup(func() { p.stop(t) })
-	return p
-}
-
-func (p *proc) stop(t *testing.T) {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		_ = err // stopped; the exit status of a SIGTERMed daemon is not interesting
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		err := <-p.done
-		_ = err
-	}
-}
-
-func (p *proc) logText() string {
-	b, _ := os.ReadFile(p.log)
-	return string(b)
-}
-
-func waitSocket(t *testing.T, p *proc, path string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("unix", path); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("%s exited: %v\n%s", p.cmd.Path, err, p.logText())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s never listened on %s\n%s", p.cmd.Path, path, p.logText())
-}
-
 // host is one runner host: a devcache-snapshotter plugin and a containerd
 // using it, each with its own state, plus the host's prebuild state dir.
 type host struct {
 	s          *testenv.Stack
 	dir        string
-	plugin     *proc
-	containerd *proc
+	plugin     *testenv.Proc
+	containerd *testenv.Proc
 	client     *containerd.Client
 	state      string
 }
@@ -107,9 +46,9 @@ func newHost(t *testing.T, s *testenv.Stack, dir string, pluginEnv ...string) *h
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	h := &host{s: s, dir: dir, state: filepath.Join(dir, "state")}
 	pluginRoot, pluginSock, address := filepath.Join(dir, "plugin"), filepath.Join(dir, "p.sock"), filepath.Join(dir, "c.sock")
-	h.plugin = startProc(t, filepath.Join(dir, "plugin.log"), append(os.Environ(), pluginEnv...), pluginBin,
+	h.plugin = testenv.StartProc(t, filepath.Join(dir, "plugin.log"), append(os.Environ(), pluginEnv...), pluginBin,
 		"--root", pluginRoot, "--address", pluginSock, "--insecure-registry", s.Registry, "--log-level", "debug")
-	waitSocket(t, h.plugin, pluginSock)
+	h.plugin.WaitSocket(t, pluginSock)
 	cfg := fmt.Sprintf(`version = 3
 root = %q
 state = %q
@@ -130,15 +69,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", 
 `, filepath.Join(dir, "root"), filepath.Join(dir, "run"), address, address+".ttrpc", pluginSock, pluginRoot, "linux/"+runtime.GOARCH)
 	cfgPath := filepath.Join(dir, "containerd.toml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	h.containerd = startProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
-	waitSocket(t, h.containerd, address)
+	h.containerd = testenv.StartProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
+	h.containerd.WaitSocket(t, address)
 	var err error
 	h.client, err = containerd.New(address, containerd.WithDefaultNamespace(namespace))
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		h.client.Close()
-		h.containerd.stop(t)
-		h.plugin.stop(t)
+		h.containerd.Stop(t, syscall.SIGTERM)
+		h.plugin.Stop(t, syscall.SIGTERM)
 		h.unmountAll(t)
 	})
 	return h

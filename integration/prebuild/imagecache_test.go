@@ -45,8 +45,8 @@ func TestCLIThroughImageCache(t *testing.T) {
 	proxyHost := l.Addr().String()
 	require.NoError(t, l.Close())
 	pstate := filepath.Join(dir, "proxy")
-	p := startProc(t, filepath.Join(dir, "proxy.log"), s.Env(), bins["devcache-proxy"], "serve", "--addr", proxyHost, "--debug-addr", "127.0.0.1:0", "--state-dir", pstate)
-	waitSocket(t, p, filepath.Join(pstate, "admin.sock"))
+	p := testenv.StartProc(t, filepath.Join(dir, "proxy.log"), s.Env(), bins["devcache-proxy"], "serve", "--addr", proxyHost, "--debug-addr", "127.0.0.1:0", "--state-dir", pstate)
+	p.WaitSocket(t, filepath.Join(pstate, "admin.sock"))
 
 	h := newHost(t, s, filepath.Join(dir, "h"))
 	project := projectName(t)

@@ -120,7 +120,7 @@ func TestPrebuildThenEnvironment(t *testing.T) {
 	require.Equal(t, "run\nbuilt\nwarmed\n39 39 absent\ninitialized\ndep\nhi\npost\nbuilt\ndep\n", out,
 		"rootfs and workspace files from the prebuild; onCreate ran once (with the org secret as env, the project secret as a file, no user secret); postCreate ran")
 	require.Less(t, envRes.Ready, time.Duration(setupSeconds)*time.Second+20*time.Second)
-	require.Contains(t, b.plugin.logText(), "remote-snapshot-prepared=true", "restored through the snapshotter's remote-snapshot path")
+	require.Contains(t, b.plugin.Log(), "remote-snapshot-prepared=true", "restored through the snapshotter's remote-snapshot path")
 
 	// Wrong environment class: no prebuild, a normal start (onCreate runs).
 	envRes, err = b.creator().Create(ctx, environment.Request{

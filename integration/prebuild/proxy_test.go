@@ -89,7 +89,7 @@ func TestThroughProxy(t *testing.T) {
 	removeOnCleanup(t, env)
 	require.NotNil(t, env.Prebuild)
 	require.Equal(t, "via-proxy\n", execOut(t, ctx, env, "cat /opt/marker"))
-	require.Contains(t, bh.plugin.logText(), "remote-snapshot-prepared=true", "the plugin restored the layers through the proxy")
+	require.Contains(t, bh.plugin.Log(), "remote-snapshot-prepared=true", "the plugin restored the layers through the proxy")
 
 	// Another project's credential sees nothing of it.
 	other, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project + "-other", Purpose: token.PurposeCreate})

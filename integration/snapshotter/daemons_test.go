@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,74 +19,14 @@ import (
 	"github.com/devcache/devcache/integration/testenv"
 )
 
-// proc is a daemon a test started; it is stopped by PID in t.Cleanup.
-type proc struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan error
-}
-
-func startProc(t *testing.T, logPath string, env []string, name string, args ...string) *proc {
-	t.Helper()
-	f, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(name, args...)
-	cmd.Stdout, cmd.Stderr, cmd.Env = f, f, env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	p := &proc{cmd: cmd, log: logPath, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait(); f.Close() }()
-	t.Cleanup(func() { p.stop(t, syscall.SIGTERM) })
-	return p
-}
-
-// stop signals the process and waits for it (SIGKILL after 15 s).
-func (p *proc) stop(t *testing.T, sig syscall.Signal) {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case err := <-p.done:
-		t.Logf("%s stopped: %v", filepath.Base(p.cmd.Path), err)
-	case <-time.After(15 * time.Second):
-		t.Logf("%s did not stop on %v, killing", p.cmd.Path, sig)
-		_ = p.cmd.Process.Kill()
-		t.Logf("%s killed: %v", filepath.Base(p.cmd.Path), <-p.done)
-	}
-}
-
-func (p *proc) logText() string {
-	b, _ := os.ReadFile(p.log)
-	return string(b)
-}
-
-func waitSocket(t *testing.T, p *proc, path string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("unix", path); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("%s exited: %v\n%s", p.cmd.Path, err, p.logText())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("%s never listened on %s\n%s", p.cmd.Path, path, p.logText())
-}
-
 // env is one containerd + plugin pair with their own state.
 type env struct {
 	s          *testenv.Stack
 	dir        string
-	plugin     *proc
+	plugin     *testenv.Proc
 	pluginRoot string
 	pluginSock string
-	containerd *proc
+	containerd *testenv.Proc
 	address    string
 }
 
@@ -121,8 +60,8 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", 
 `, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.address, e.address+".ttrpc", e.pluginSock, e.pluginRoot, "linux/"+runtime.GOARCH)
 	cfgPath := filepath.Join(dir, "containerd.toml")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	e.containerd = startProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
-	waitSocket(t, e.containerd, e.address)
+	e.containerd = testenv.StartProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
+	e.containerd.WaitSocket(t, e.address)
 	t.Cleanup(func() { e.cleanupMounts(t) })
 	return e
 }
@@ -130,15 +69,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", 
 func (e *env) startPlugin(t *testing.T, args ...string) {
 	t.Helper()
 	args = append([]string{"--root", e.pluginRoot, "--address", e.pluginSock, "--insecure-registry", e.s.Registry, "--log-level", "debug"}, args...)
-	e.plugin = startProc(t, filepath.Join(e.dir, fmt.Sprintf("plugin-%d.log", time.Now().UnixNano())), os.Environ(), pluginBin, args...)
-	waitSocket(t, e.plugin, e.pluginSock)
+	e.plugin = testenv.StartProc(t, filepath.Join(e.dir, fmt.Sprintf("plugin-%d.log", time.Now().UnixNano())), os.Environ(), pluginBin, args...)
+	e.plugin.WaitSocket(t, e.pluginSock)
 }
 
 // ctr runs ctr against this containerd in the "devcache-test" namespace.
 func (e *env) ctr(t *testing.T, ctx context.Context, args ...string) string {
 	t.Helper()
 	out, err := e.ctrErr(ctx, args...)
-	require.NoError(t, err, "ctr %s:\n%s\ncontainerd log:\n%s\nplugin log:\n%s", strings.Join(args, " "), out, tail(e.containerd.logText()), tail(e.plugin.logText()))
+	require.NoError(t, err, "ctr %s:\n%s\ncontainerd log:\n%s\nplugin log:\n%s", strings.Join(args, " "), out, tail(e.containerd.Log()), tail(e.plugin.Log()))
 	return out
 }
 
@@ -156,8 +95,8 @@ func (e *env) ctrErr(ctx context.Context, args ...string) (string, error) {
 
 // stop stops containerd and the plugin (containers must be gone).
 func (e *env) stop(t *testing.T) {
-	e.containerd.stop(t, syscall.SIGTERM)
-	e.plugin.stop(t, syscall.SIGTERM)
+	e.containerd.Stop(t, syscall.SIGTERM)
+	e.plugin.Stop(t, syscall.SIGTERM)
 	e.cleanupMounts(t)
 }
 

@@ -89,7 +89,7 @@ func TestPrebuildRoundTrip(t *testing.T) {
 			// A fresh containerd and plugin.
 			b := newEnv(t, s, filepath.Join(dir, "b-"+tc.restore), "--restore", tc.restore)
 			b.ctr(t, ctx, "image", "pull", "--plain-http", "--snapshotter", "devcache", target)
-			require.Contains(t, b.plugin.logText(), "remote-snapshot-prepared=true")
+			require.Contains(t, b.plugin.Log(), "remote-snapshot-prepared=true")
 			require.Equal(t, tc.fuse, fuseMountsUnder(t, b.pluginRoot), "FUSE-mounted prebuild layers")
 			out := b.ctr(t, ctx, "run", "--rm", "--snapshotter", "devcache", target, "first", "cat", "/new.txt")
 			require.Equal(t, "hello", strings.TrimSpace(out))
@@ -106,7 +106,7 @@ func TestPrebuildRoundTrip(t *testing.T) {
 			// A plugin restart keeps the snapshots usable: lazy layers are
 			// mounted again from the metadata, extracted ones are kept, and
 			// the container still runs.
-			b.plugin.stop(t, syscall.SIGTERM)
+			b.plugin.Stop(t, syscall.SIGTERM)
 			require.Zero(t, fuseMountsUnder(t, b.pluginRoot), "a stopped plugin left FUSE mounts")
 			b.startPlugin(t, "--restore", tc.restore)
 			require.Equal(t, tc.fuse, fuseMountsUnder(t, b.pluginRoot), "lazy layers after a restart")
