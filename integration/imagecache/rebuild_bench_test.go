@@ -22,15 +22,7 @@ import (
 func BenchmarkRebuild(b *testing.B) {
 	s := testenvGet(b)
 	for b.Loop() {
-		e := &env{t: b, s: s, proxy: startProxy(b)}
-		ws := b.TempDir()
-		require.NoError(b, exec.Command("cp", "-a", filepath.Join(s.RepoRoot, "examples", "devcontainer-large")+"/.", ws).Run())
-		lookup := func(n string) (string, bool) {
-			if n == "DEVCACHE_REGISTRY" {
-				return s.Registry, true
-			}
-			return os.LookupEnv(n)
-		}
+		e, ws, lookup := benchSetup(b, s)
 		get := func() *imagecache.Result {
 			r := e.freshRunnerTB(b)
 			r.cache.LookupEnv = lookup

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/integration/testenv"
 )
 
 // BenchmarkWarmStart measures, in one run, what a runner host spends to get
@@ -20,15 +21,7 @@ import (
 func BenchmarkWarmStart(b *testing.B) {
 	s := testenvGet(b)
 	for b.Loop() {
-		e := &env{t: b, s: s, proxy: startProxy(b)}
-		ws := b.TempDir()
-		require.NoError(b, exec.Command("cp", "-a", filepath.Join(s.RepoRoot, "examples", "devcontainer-large")+"/.", ws).Run())
-		lookup := func(n string) (string, bool) {
-			if n == "DEVCACHE_REGISTRY" {
-				return s.Registry, true
-			}
-			return os.LookupEnv(n)
-		}
+		e, ws, lookup := benchSetup(b, s)
 
 		cold := e.freshRunnerTB(b)
 		cold.cache.Runtime = e.runner("cold").cache.Runtime
@@ -61,4 +54,21 @@ func mustIssue(b *testing.B, e *env) *imagecache.HostCredentials {
 	c, err := e.proxy.Issue(b.Context(), "bench", imagecache.PurposeRebuild)
 	require.NoError(b, err)
 	return c
+}
+
+// benchSetup gives a benchmark a fresh proxy and a copy of
+// examples/devcontainer-large, with the lookup of ${localEnv:…} that points
+// the workspace at the stack's registry.
+func benchSetup(b *testing.B, s *testenv.Stack) (*env, string, func(string) (string, bool)) {
+	b.Helper()
+	e := &env{t: b, s: s, proxy: startProxy(b)}
+	ws := b.TempDir()
+	require.NoError(b, exec.Command("cp", "-a", filepath.Join(s.RepoRoot, "examples", "devcontainer-large")+"/.", ws).Run())
+	lookup := func(n string) (string, bool) {
+		if n == "DEVCACHE_REGISTRY" {
+			return s.Registry, true
+		}
+		return os.LookupEnv(n)
+	}
+	return e, ws, lookup
 }
