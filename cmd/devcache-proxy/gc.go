@@ -36,7 +36,7 @@ blob space is reclaimed by the registry's own garbage collection.`,
 				return err
 			}
 			defer be.Close()
-			rep, err := gc.Sweep(cmd.Context(), pushrecord.NewStore(be, cfg.Backend.MetaRepository), be, cfg.Cache.Expiry.Duration, time.Now())
+			rep, err := gc.Sweep(cmd.Context(), pushrecord.NewStore(be, cfg.Backend.MetaRepository), be, cfg.Expiry(), time.Now())
 			if err != nil {
 				return err
 			}

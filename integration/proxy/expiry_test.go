@@ -70,7 +70,7 @@ func TestExpiryAndGC(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reports[i], errs[i] = gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, expiry, sweepAt)
+			reports[i], errs[i] = gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), sweepAt)
 		}()
 	}
 	wg.Wait()
@@ -91,8 +91,39 @@ func TestExpiryAndGC(t *testing.T) {
 	assert.Equal(t, http.StatusOK, st, "the re-pushed tag survives the sweep")
 
 	// A second sweep finds nothing left to do.
-	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, expiry, sweepAt)
+	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), sweepAt)
 	require.NoError(t, err)
 	assert.Equal(t, 0, rep.Deleted)
 	assert.Equal(t, 2, rep.Records)
+}
+
+// Prebuilds expire on their own schedule (7 days by default), image caches
+// on theirs (30 days): one sweep deletes the expired prebuild and keeps the
+// cached image pushed at the same moment.
+func TestPrebuildExpiry(t *testing.T) {
+	const prebuildExpiry = 3 * time.Second
+	p := startProxy(t, func(c *config.Config) { c.Cache.PrebuildExpiry = config.Duration{Duration: prebuildExpiry} })
+	cred := p.credential("alpha", token.PurposeCreate)
+	const repoPrebuild = "projects/alpha/prebuild"
+	cacheTok, prebuildTok := p.pushToken(cred, repoA), p.pushToken(cred, repoPrebuild)
+	mc, _ := p.image(cacheTok, repoA, "cache")
+	mp, _ := p.image(prebuildTok, repoPrebuild, "prebuild")
+	require.Equal(t, http.StatusCreated, p.putManifest(cacheTok, repoA, "k1", mc).Status)
+	require.Equal(t, http.StatusCreated, p.putManifest(prebuildTok, repoPrebuild, "pb1", mp).Status)
+	get := func(tok, repo, tag string) int {
+		return p.do(http.MethodGet, "/v2/"+repo+"/manifests/"+tag, tok, nil, map[string]string{"Accept": manifestAccept}).Status
+	}
+	require.Equal(t, http.StatusOK, get(prebuildTok, repoPrebuild, "pb1"))
+
+	time.Sleep(prebuildExpiry + 200*time.Millisecond)
+	assert.Equal(t, http.StatusNotFound, get(prebuildTok, repoPrebuild, "pb1"), "the prebuild expired")
+	assert.Equal(t, http.StatusOK, get(cacheTok, repoA, "k1"), "the cached image pushed with it did not")
+
+	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), time.Now())
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Expired)
+	st, _ := backendHead(t, p, "/v2/"+repoPrebuild+"/manifests/pb1")
+	assert.Equal(t, http.StatusNotFound, st, "the sweeper deleted the prebuild")
+	st, _ = backendHead(t, p, "/v2/"+repoA+"/manifests/k1")
+	assert.Equal(t, http.StatusOK, st, "and kept the cached image")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/devcache/devcache/integration/testenv"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/gc"
+	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/token"
 )
 
@@ -35,7 +36,7 @@ func TestRemoteBackend(t *testing.T) {
 		c.Backend.MetaRepository = "devcache-it/gitpod-runner-" + runner + "/push-records"
 	})
 	t.Cleanup(func() {
-		rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, time.Nanosecond, time.Now().Add(time.Hour))
+		rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, policy.Expiry{Cache: time.Nanosecond, Prebuild: time.Nanosecond}, time.Now().Add(time.Hour))
 		assert.NoError(t, err)
 		t.Logf("swept %d of %d push records", rep.Deleted, rep.Records)
 	})

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/devcache/devcache/registryproxy/policy"
 )
 
 // Version is the only configuration version this binary reads.
@@ -68,6 +70,9 @@ type Cache struct {
 	Enabled *bool `toml:"enabled"`
 	// Expiry is how long an image is served after its push (default 720h).
 	Expiry Duration `toml:"expiry"`
+	// PrebuildExpiry is the same for prebuild repositories (default 168h:
+	// prebuilds are deleted 7 days after creation).
+	PrebuildExpiry Duration `toml:"prebuild_expiry"`
 	// GCInterval runs the expiry sweeper inside serve this often (default
 	// 1h; "0s" disables it, leaving `devcache-proxy gc` to a scheduler).
 	GCInterval *Duration `toml:"gc_interval"`
@@ -128,7 +133,7 @@ func Default() *Config {
 		Server:  Server{Addr: "127.0.0.1:5000", StateDir: defaultStateDir(), DrainTimeout: Duration{30 * time.Second}},
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
 			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
-		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
+		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
 		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: "devcache/push-records"},
 	}
 }
@@ -202,6 +207,9 @@ func (c *Config) Finish() error {
 	if c.Auth.CredentialTTL.Duration < time.Minute || c.Auth.CredentialTTL.Duration > c.Auth.MaxCredentialTTL.Duration {
 		return errors.New("auth.credential_ttl must be between 1m and auth.max_credential_ttl")
 	}
+	if c.Cache.PrebuildExpiry.Duration <= 0 {
+		c.Cache.PrebuildExpiry.Duration = 7 * 24 * time.Hour
+	}
 	if c.Cache.Expiry.Duration <= 0 {
 		return errors.New("cache.expiry must be positive")
 	}
@@ -226,6 +234,11 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
 	}
 	return nil
+}
+
+// Expiry is the expiry policy of the configuration.
+func (c *Config) Expiry() policy.Expiry {
+	return policy.Expiry{Cache: c.Cache.Expiry.Duration, Prebuild: c.Cache.PrebuildExpiry.Duration}.WithDefaults()
 }
 
 // CacheEnabled reports the cache switch.

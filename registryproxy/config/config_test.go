@@ -21,6 +21,7 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "embedded", c.Backend.Type)
 	require.True(t, c.CacheEnabled())
 	require.Equal(t, 30*24*time.Hour, c.Cache.Expiry.Duration)
+	require.Equal(t, 7*24*time.Hour, c.Cache.PrebuildExpiry.Duration)
 }
 
 func TestLoadFile(t *testing.T) {

@@ -28,8 +28,8 @@ type Report struct {
 	Skipped int `json:"skipped"`
 }
 
-// Sweep deletes images older than expiry at now.
-func Sweep(ctx context.Context, store *pushrecord.Store, rt http.RoundTripper, expiry time.Duration, now time.Time) (Report, error) {
+// Sweep deletes the images that are past their repository kind's expiry at now.
+func Sweep(ctx context.Context, store *pushrecord.Store, rt http.RoundTripper, expiry policy.Expiry, now time.Time) (Report, error) {
 	var rep Report
 	var all []pushrecord.Record
 	for r, err := range store.List(ctx) {
@@ -41,7 +41,7 @@ func Sweep(ctx context.Context, store *pushrecord.Store, rt http.RoundTripper, e
 	rep.Records = len(all)
 	live := map[string]map[digest.Digest]bool{}
 	for _, r := range all {
-		if !policy.Expired(r.PushedAt, now, expiry) {
+		if !policy.Expired(r.PushedAt, now, expiry.For(r.Repository)) {
 			if live[r.Repository] == nil {
 				live[r.Repository] = map[digest.Digest]bool{}
 			}
@@ -49,7 +49,7 @@ func Sweep(ctx context.Context, store *pushrecord.Store, rt http.RoundTripper, e
 		}
 	}
 	for _, r := range all {
-		if !policy.Expired(r.PushedAt, now, expiry) {
+		if !policy.Expired(r.PushedAt, now, expiry.For(r.Repository)) {
 			continue
 		}
 		rep.Expired++

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -8,6 +9,38 @@ import (
 
 // DefaultExpiry is how long a cached image is served after its push.
 const DefaultExpiry = 30 * 24 * time.Hour
+
+// DefaultPrebuildExpiry is how long a prebuild snapshot is served after its
+// push: prebuilds are deleted 7 days after creation.
+const DefaultPrebuildExpiry = 7 * 24 * time.Hour
+
+// Expiry is how long a pushed image is served, per kind of repository.
+type Expiry struct {
+	// Cache applies to image-build (and any other) repositories.
+	Cache time.Duration
+	// Prebuild applies to prebuild repositories.
+	Prebuild time.Duration
+}
+
+// For returns the expiry of the backend repository repo: Prebuild for the
+// ones whose last element is "prebuild", Cache for the others.
+func (e Expiry) For(repo string) time.Duration {
+	if repo == "prebuild" || strings.HasSuffix(repo, "/prebuild") {
+		return e.Prebuild
+	}
+	return e.Cache
+}
+
+// WithDefaults fills unset durations with DefaultExpiry and DefaultPrebuildExpiry.
+func (e Expiry) WithDefaults() Expiry {
+	if e.Cache <= 0 {
+		e.Cache = DefaultExpiry
+	}
+	if e.Prebuild <= 0 {
+		e.Prebuild = DefaultPrebuildExpiry
+	}
+	return e
+}
 
 // Expired reports whether an image pushed at pushedAt is past its expiry.
 // A zero pushedAt (no push record) counts as expired: the proxy never

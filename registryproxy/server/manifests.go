@@ -38,7 +38,7 @@ func (s *Server) liveTag(r *http.Request, backendRepo, tag string) (pushrecord.R
 	if err != nil {
 		return rec, false, err
 	}
-	return rec, !policy.Expired(rec.PushedAt, s.now(), s.o.Expiry), nil
+	return rec, !policy.Expired(rec.PushedAt, s.now(), s.o.Expiry.For(backendRepo)), nil
 }
 
 func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, rt route.Route) error {

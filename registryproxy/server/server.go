@@ -31,8 +31,9 @@ type Options struct {
 	Realm string
 	// TokenTTL is the lifetime of issued access tokens (default 5m).
 	TokenTTL time.Duration
-	// Expiry is how long a pushed image is served (default 30 days).
-	Expiry time.Duration
+	// Expiry is how long a pushed image is served, per repository kind
+	// (defaults: 30 days for caches, 7 for prebuilds).
+	Expiry policy.Expiry
 	// CacheDisabled refuses pulls and pushes of cache repositories.
 	CacheDisabled bool
 	// Logger for request logs (default slog.Default()).
@@ -57,9 +58,7 @@ func New(o Options) (*Server, error) {
 	if o.TokenTTL == 0 {
 		o.TokenTTL = 5 * time.Minute
 	}
-	if o.Expiry == 0 {
-		o.Expiry = policy.DefaultExpiry
-	}
+	o.Expiry = o.Expiry.WithDefaults()
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

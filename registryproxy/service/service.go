@@ -128,7 +128,7 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		UploadSecret:  kf.UploadSecret,
 		Realm:         cfg.Server.Realm,
 		TokenTTL:      cfg.Auth.TokenTTL.Duration,
-		Expiry:        cfg.Cache.Expiry.Duration,
+		Expiry:        cfg.Expiry(),
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
 		Metrics:       server.NewMetrics(reg),
@@ -242,7 +242,7 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Config.Cache.Expiry.Duration, time.Now())
+			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Config.Expiry(), time.Now())
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
 				continue
