@@ -3,20 +3,10 @@ package imagecache
 import (
 	"os"
 	"path/filepath"
-	"regexp"
 
+	"github.com/devcache/devcache/frontend/builder"
 	"github.com/devcache/devcache/frontend/devcontainer"
 )
-
-// Build args devcache-frontend reads to substitute variables at build time
-// as the reference CLI does (see docs/frontend.md).
-const (
-	argLocalEnvPrefix  = "localEnv:"
-	argWorkspaceFolder = "localWorkspaceFolder"
-	argConfigDir       = "DEVCACHE_CONFIG_DIR"
-)
-
-var localEnvRE = regexp.MustCompile(`\$\{(?:localEnv|env):([^:}]+)`)
 
 // Variables are the values a build substitutes: the key is computed with
 // them and the frontend receives the same ones as build args, so the image's
@@ -38,8 +28,7 @@ func ReadVariables(ws Workspace, config []byte, lookup func(string) (string, boo
 	if rel, err := filepath.Rel(ws.Folder, filepath.Dir(ws.Config)); err == nil {
 		v.ConfigDir = filepath.ToSlash(rel)
 	}
-	for _, m := range localEnvRE.FindAllSubmatch(config, -1) {
-		name := string(m[1])
+	for _, name := range builder.LocalEnvNames(config) {
 		if val, ok := lookup(name); ok {
 			v.LocalEnv[name] = val
 		}
@@ -61,11 +50,11 @@ func (v Variables) Substituter() devcontainer.Substituter {
 // FrontendOpts passes the values to the frontend as build args.
 func (v Variables) FrontendOpts() map[string]string {
 	opts := map[string]string{
-		"build-arg:" + argWorkspaceFolder: v.WorkspaceFolder,
-		"build-arg:" + argConfigDir:       v.ConfigDir,
+		"build-arg:" + builder.ArgWorkspaceFolder: v.WorkspaceFolder,
+		"build-arg:" + builder.ArgConfigDir:       v.ConfigDir,
 	}
 	for name, val := range v.LocalEnv {
-		opts["build-arg:"+argLocalEnvPrefix+name] = val
+		opts["build-arg:"+builder.ArgLocalEnvPrefix+name] = val
 	}
 	return opts
 }

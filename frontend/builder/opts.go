@@ -12,14 +12,16 @@ import (
 // Frontend options, read from the build args (buildx --build-arg, buildctl
 // --opt build-arg:NAME=…) so every selection path can pass them.
 const (
-	// argLocalEnvPrefix: build-arg "localEnv:NAME" is ${localEnv:NAME}.
-	argLocalEnvPrefix = "localEnv:"
-	// argWorkspaceFolder is ${localWorkspaceFolder}.
-	argWorkspaceFolder = "localWorkspaceFolder"
-	// argConfigDir is devcontainer.json's folder relative to the build
+	// ArgLocalEnvPrefix: build-arg "localEnv:NAME" is ${localEnv:NAME}. The
+	// devcache CLI passes the values it computed the key with under these
+	// names (ArgLocalEnvPrefix, ArgWorkspaceFolder, ArgConfigDir).
+	ArgLocalEnvPrefix = "localEnv:"
+	// ArgWorkspaceFolder is ${localWorkspaceFolder}.
+	ArgWorkspaceFolder = "localWorkspaceFolder"
+	// ArgConfigDir is devcontainer.json's folder relative to the build
 	// context (default: the folder of the filename option when it has one,
 	// "." for .devcontainer.json, else ".devcontainer").
-	argConfigDir = "DEVCACHE_CONFIG_DIR"
+	ArgConfigDir = "DEVCACHE_CONFIG_DIR"
 	// argFeatureAuth maps registries to build secrets holding the
 	// Authorization header for Feature manifests:
 	// "registry=secretid[,registry=secretid…]".
@@ -78,8 +80,8 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 	}
 	o.configDir = path.Dir(o.filename)
 	switch {
-	case bc.BuildArgs[argConfigDir] != "":
-		o.contextDir = path.Clean(bc.BuildArgs[argConfigDir])
+	case bc.BuildArgs[ArgConfigDir] != "":
+		o.contextDir = path.Clean(bc.BuildArgs[ArgConfigDir])
 	case path.Base(o.filename) == ".devcontainer.json":
 		o.contextDir = o.configDir
 	case o.configDir != ".":
@@ -90,10 +92,10 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 	args := bc.BuildArgs
 	o.subst = devcontainer.Substituter{
 		LocalEnv: func(name string) (string, bool) {
-			v, ok := args[argLocalEnvPrefix+name]
+			v, ok := args[ArgLocalEnvPrefix+name]
 			return v, ok
 		},
-		LocalWorkspaceFolder: args[argWorkspaceFolder],
+		LocalWorkspaceFolder: args[ArgWorkspaceFolder],
 	}
 	o.registryAuthSecret = args[argRegistryAuthSecret]
 	for _, kv := range strings.Split(args[argFeatureAuth], ",") {

@@ -17,7 +17,7 @@ func TestContextDir(t *testing.T) {
 	} {
 		bc := &dockerui.Client{Config: dockerui.Config{BuildArgs: map[string]string{}}}
 		if tc.arg != "" {
-			bc.BuildArgs[argConfigDir] = tc.arg
+			bc.BuildArgs[ArgConfigDir] = tc.arg
 		}
 		o := parseOptionsFrom(bc, map[string]string{keyFilename: tc.filename}, "sess")
 		assert.Equal(t, tc.want, o.contextDir, tc.filename)
@@ -59,4 +59,9 @@ func TestVariableArgs(t *testing.T) {
 	assert.Equal(t, []string{"localEnv:TAG", "localWorkspaceFolder", "localEnv:HOME"}, names)
 	assert.Equal(t, []string{"1.0", "", ""}, values)
 	assert.Equal(t, []int32{2, 3, 3}, lines)
+}
+
+func TestLocalEnvNames(t *testing.T) {
+	got := LocalEnvNames([]byte(`{"a": "${localEnv:USER}", "b": "${env:TOKEN}", "c": "${localEnv:HOME:/root}", "d": "${localEnv:USER}", "e": "${localWorkspaceFolder}"}`))
+	assert.Equal(t, []string{"USER", "TOKEN", "HOME"}, got)
 }

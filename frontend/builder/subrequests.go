@@ -40,6 +40,21 @@ func handlers(src *dockerui.Source, o options) dockerui.RequestHandler {
 
 var outlineVarRE = regexp.MustCompile(`\$\{(localEnv|env):([^}:]+)(?::([^}:]*))?[^}]*\}|\$\{(localWorkspaceFolder|localWorkspaceFolderBasename|containerWorkspaceFolder|containerWorkspaceFolderBasename)\}`)
 
+// LocalEnvNames lists the names of the ${localEnv:NAME} and ${env:NAME}
+// variables data refers to, first occurrence each: the values a client
+// passes as ArgLocalEnvPrefix+NAME build args.
+func LocalEnvNames(data []byte) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, m := range outlineVarRE.FindAllSubmatch(data, -1) {
+		if n := string(m[2]); len(m[1]) > 0 && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // variableArgs lists the build args that ${localEnv:…} and
 // ${localWorkspaceFolder…} in the file read, first occurrence each.
 func variableArgs(data []byte) []outline.Arg {
@@ -48,13 +63,13 @@ func variableArgs(data []byte) []outline.Arg {
 	for _, m := range outlineVarRE.FindAllSubmatchIndex(data, -1) {
 		var name, value, desc string
 		if m[2] >= 0 {
-			name = argLocalEnvPrefix + string(data[m[4]:m[5]])
+			name = ArgLocalEnvPrefix + string(data[m[4]:m[5]])
 			if m[6] >= 0 {
 				value = string(data[m[6]:m[7]])
 			}
 			desc = "value of ${" + string(data[m[2]:m[3]]) + ":" + string(data[m[4]:m[5]]) + "}"
 		} else {
-			name, desc = argWorkspaceFolder, "the workspace folder on the machine that asked for the build"
+			name, desc = ArgWorkspaceFolder, "the workspace folder on the machine that asked for the build"
 		}
 		if seen[name] {
 			continue
