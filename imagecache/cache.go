@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -141,7 +142,9 @@ func (c *Cache) bypassReason(req Request) string {
 
 func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, reason string) error {
 	res.Outcome, res.Reason = OutcomeBypass, reason
-	log.G(ctx).Info(reason)
+	if !slices.Contains(res.Warnings, reason) { // warnings are logged already
+		log.G(ctx).Info(reason)
+	}
 	return c.build(ctx, req, res, buildTarget{})
 }
 
@@ -180,11 +183,17 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 	if name == "" {
 		name = req.LocalName
 	}
-	var imported chan importResult
+	// The OCI export streams into the runtime's import through a pipe; a
+	// failed build closes it so the import never waits on a dead writer.
+	var (
+		imported chan importResult
+		export   *io.PipeWriter
+	)
 	if c.Runtime != nil && name != "" {
 		imported = make(chan importResult, 1)
 		br.ExportOCI = func(ctx context.Context) (WriteCloser, error) {
 			pr, pw := io.Pipe()
+			export = pw
 			go func() {
 				d, err := c.Runtime.Import(ctx, name, pr)
 				_ = pr.CloseWithError(err)
@@ -197,13 +206,16 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 	out, err := c.Builder.Build(ctx, br)
 	res.phase("build", t)
 	if err != nil {
+		if export != nil {
+			_ = export.CloseWithError(err)
+		}
 		return fmt.Errorf("building the dev container: %w", err)
 	}
 	res.BuildSeconds = out.Duration.Seconds()
 	res.Image, res.Digest, res.Pushed = name, out.Digest, out.Pushed
 	res.StepsRun, res.StepsReused = out.StepsRun, out.StepsReused
 	log.G(ctx).Info("built the dev container", "seconds", fmt.Sprintf("%.1f", out.Duration.Seconds()), "steps_run", out.StepsRun, "steps_reused", out.StepsReused, "pushed", out.Pushed)
-	if imported != nil {
+	if export != nil {
 		r := <-imported
 		if r.err != nil {
 			return r.err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,11 +48,14 @@ func (c *fakeCreds) Issue(_ context.Context, _ string, p Purpose) (*HostCredenti
 type fakeRegistry struct {
 	images  map[string]*CachedImage
 	err     error
+	mu      sync.Mutex // cacheSources looks candidates up concurrently
 	lookups int
 }
 
 func (r *fakeRegistry) Lookup(_ context.Context, ref string, _ *HostCredentials) (*CachedImage, error) {
+	r.mu.Lock()
 	r.lookups++
+	r.mu.Unlock()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -238,3 +242,36 @@ func TestBuildFailureIsReturned(t *testing.T) {
 type builderFunc func(BuildRequest) (*BuildResult, error)
 
 func (f builderFunc) Build(_ context.Context, r BuildRequest) (*BuildResult, error) { return f(r) }
+
+// A build that fails after opening the OCI export does not leave the
+// runtime's import waiting on the pipe.
+func TestFailedBuildClosesTheExport(t *testing.T) {
+	c, _, _, _, rt := newCache()
+	importDone := make(chan struct{})
+	c.Runtime = runtimeFunc(func(r io.Reader) error {
+		defer close(importDone)
+		_, err := io.ReadAll(r)
+		return err
+	})
+	c.Builder = builderFunc(func(req BuildRequest) (*BuildResult, error) {
+		w, err := req.ExportOCI(context.Background())
+		require.NoError(t, err)
+		_, _ = io.WriteString(w, "half an archive")
+		return nil, errors.New("exporter failed")
+	})
+	_, err := c.Get(context.Background(), newWorkspace(t))
+	require.ErrorContains(t, err, "exporter failed")
+	select {
+	case <-importDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the import is still waiting on the export pipe")
+	}
+	assert.Empty(t, rt.imported)
+}
+
+type runtimeFunc func(io.Reader) error
+
+func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (string, error) { return "", nil }
+func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {
+	return "", f(r)
+}
