@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -45,32 +44,12 @@ func newHost(t *testing.T, s *testenv.Stack, dir string, pluginEnv ...string) *h
 	t.Helper()
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	h := &host{s: s, dir: dir, state: filepath.Join(dir, "state")}
-	pluginRoot, pluginSock, address := filepath.Join(dir, "plugin"), filepath.Join(dir, "p.sock"), filepath.Join(dir, "c.sock")
+	pluginRoot, pluginSock := filepath.Join(dir, "plugin"), filepath.Join(dir, "p.sock")
 	h.plugin = testenv.StartProc(t, filepath.Join(dir, "plugin.log"), append(os.Environ(), pluginEnv...), pluginBin,
 		"--root", pluginRoot, "--address", pluginSock, "--insecure-registry", s.Registry, "--log-level", "debug")
 	h.plugin.WaitSocket(t, pluginSock)
-	cfg := fmt.Sprintf(`version = 3
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-[proxy_plugins.devcache]
-  type = "snapshot"
-  address = %q
-  [proxy_plugins.devcache.exports]
-    root = %q
-    enable_remote_snapshot_annotations = "true"
-[[plugins."io.containerd.transfer.v1.local".unpack_config]]
-  platform = %q
-  snapshotter = "devcache"
-`, filepath.Join(dir, "root"), filepath.Join(dir, "run"), address, address+".ttrpc", pluginSock, pluginRoot, "linux/"+runtime.GOARCH)
-	cfgPath := filepath.Join(dir, "containerd.toml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	h.containerd = testenv.StartProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
-	h.containerd.WaitSocket(t, address)
+	var address string
+	h.containerd, address = s.StartContainerd(t, dir, pluginSock, pluginRoot)
 	var err error
 	h.client, err = containerd.New(address, containerd.WithDefaultNamespace(namespace))
 	require.NoError(t, err)

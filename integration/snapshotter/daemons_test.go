@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,31 +36,7 @@ func newEnv(t *testing.T, s *testenv.Stack, dir string, pluginArgs ...string) *e
 	require.NoError(t, os.MkdirAll(dir, 0o700))
 	e := &env{s: s, dir: dir, pluginRoot: filepath.Join(dir, "plugin"), pluginSock: filepath.Join(dir, "p.sock"), address: filepath.Join(dir, "c.sock")}
 	e.startPlugin(t, pluginArgs...)
-	cfg := fmt.Sprintf(`version = 3
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
-[grpc]
-  address = %q
-[ttrpc]
-  address = %q
-[proxy_plugins.devcache]
-  type = "snapshot"
-  address = %q
-  [proxy_plugins.devcache.exports]
-    root = %q
-    enable_remote_snapshot_annotations = "true"
-[[plugins."io.containerd.transfer.v1.local".unpack_config]]
-  platform = %q
-  snapshotter = "devcache"
-[[plugins."io.containerd.transfer.v1.local".unpack_config]]
-  platform = %[7]q
-  snapshotter = "overlayfs"
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), e.address, e.address+".ttrpc", e.pluginSock, e.pluginRoot, "linux/"+runtime.GOARCH)
-	cfgPath := filepath.Join(dir, "containerd.toml")
-	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
-	e.containerd = testenv.StartProc(t, filepath.Join(dir, "containerd.log"), s.Env(), filepath.Join(s.ToolsBin, "containerd"), "--config", cfgPath)
-	e.containerd.WaitSocket(t, e.address)
+	e.containerd, e.address = s.StartContainerd(t, dir, e.pluginSock, e.pluginRoot, "devcache", "overlayfs")
 	t.Cleanup(func() { e.cleanupMounts(t) })
 	return e
 }
