@@ -157,9 +157,18 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 		return nil
 	}
 	t := time.Now()
-	_, err := c.Runtime.Pull(ctx, hit.Ref, creds)
+	pull, err := c.Runtime.Pull(ctx, hit.Ref, creds)
 	res.phase("pull", t)
-	return err
+	if err != nil {
+		return err
+	}
+	res.Pull = pull
+	if fb := pull.Fallback(); fb != nil && fb.Reason != "" {
+		// Said once per environment, for the first layer (the others
+		// almost always share the cause); the JSON lists every layer.
+		warn(ctx, res, "image %s was pulled in full before the start, not lazily: layer %s: %s", hit.Ref, fb.Digest, fb.Reason)
+	}
+	return nil
 }
 
 // build runs the builder. The built image goes to the runtime (imported)

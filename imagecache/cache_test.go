@@ -93,11 +93,18 @@ func (b *fakeBuilder) Build(_ context.Context, req BuildRequest) (*BuildResult, 
 	return &BuildResult{Digest: "sha256:built", Duration: 90 * time.Second, Pushed: req.Push != ""}, nil
 }
 
-type fakeRuntime struct{ pulled, imported []string }
+type fakeRuntime struct {
+	pulled, imported []string
+	// pull is what Pull reports (default: a full pull of one layer).
+	pull *PullInfo
+}
 
-func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (string, error) {
+func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (*PullInfo, error) {
 	r.pulled = append(r.pulled, ref)
-	return "sha256:pulled", nil
+	if r.pull != nil {
+		return r.pull, nil
+	}
+	return &PullInfo{Digest: "sha256:pulled", Mode: PullFull, Layers: []LayerPull{{Digest: "sha256:l1", Mode: PullFull}}}, nil
 }
 
 func (r *fakeRuntime) Import(_ context.Context, ref string, rd io.Reader) (string, error) {
@@ -164,6 +171,30 @@ func TestHitPullsAndReportsSaving(t *testing.T) {
 	assert.InDelta(t, 225, res.SavedSeconds, 0.001)
 	assert.Empty(t, b.reqs, "a hit builds nothing")
 	assert.Equal(t, []string{cacheRef(t)}, rt.pulled)
+}
+
+// TestHitFallbackSaidOnce: a hit that could not be pulled lazily says so
+// once, naming the image, the first such layer and the reason; the result
+// lists every layer.
+func TestHitFallbackSaidOnce(t *testing.T) {
+	c, _, reg, _, rt := newCache()
+	reg.images[cacheRef(t)] = &CachedImage{Ref: cacheRef(t), Digest: "sha256:cached"}
+	rt.pull = &PullInfo{Mode: PullMixed, Layers: []LayerPull{
+		{Digest: "sha256:base", Mode: PullLazy},
+		{Digest: "sha256:l2", Mode: PullFull, Reason: "the registry does not serve range requests: range request answered 200 OK"},
+		{Digest: "sha256:l3", Mode: PullFull, Reason: "the registry does not serve range requests: range request answered 200 OK"},
+	}}
+	res, err := c.Get(context.Background(), newWorkspace(t))
+	require.NoError(t, err)
+	require.Equal(t, PullMixed, res.Pull.Mode)
+	require.Len(t, res.Warnings, 1)
+	assert.Equal(t, "image "+cacheRef(t)+" was pulled in full before the start, not lazily: layer sha256:l2: the registry does not serve range requests: range request answered 200 OK", res.Warnings[0])
+
+	rt.pull = &PullInfo{Mode: PullLazy, Layers: []LayerPull{{Digest: "sha256:base", Mode: PullLazy}}}
+	res, err = c.Get(context.Background(), newWorkspace(t))
+	require.NoError(t, err)
+	assert.Equal(t, PullLazy, res.Pull.Mode)
+	assert.Empty(t, res.Warnings, "a lazy pull says nothing")
 }
 
 func TestMissRebuildNeverPushes(t *testing.T) {
@@ -271,7 +302,9 @@ func TestFailedBuildClosesTheExport(t *testing.T) {
 
 type runtimeFunc func(io.Reader) error
 
-func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (string, error) { return "", nil }
+func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (*PullInfo, error) {
+	return &PullInfo{}, nil
+}
 func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {
 	return "", f(r)
 }

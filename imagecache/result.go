@@ -35,6 +35,9 @@ type Result struct {
 	// were reused from a cache.
 	StepsRun    int `json:"steps_run,omitempty"`
 	StepsReused int `json:"steps_reused,omitempty"`
+	// Pull says how a hit was made available: lazily (started from the
+	// registry, fetched in the background) or in full, layer by layer.
+	Pull *PullInfo `json:"pull,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.

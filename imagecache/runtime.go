@@ -9,12 +9,14 @@ import (
 	"github.com/containerd/containerd/v2/core/images/archive"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
+	"github.com/containerd/containerd/v2/pkg/snapshotters"
 )
 
 // Runtime makes an image available where the runner starts environments.
 type Runtime interface {
-	// Pull fetches ref from a registry with creds and unpacks it.
-	Pull(ctx context.Context, ref string, creds *HostCredentials) (digest string, err error)
+	// Pull makes ref, from a registry with creds, available to start
+	// containers from: downloaded and unpacked, or mounted lazily.
+	Pull(ctx context.Context, ref string, creds *HostCredentials) (*PullInfo, error)
 	// Import reads an OCI archive and names the image ref.
 	Import(ctx context.Context, ref string, r io.Reader) (digest string, err error)
 }
@@ -25,14 +27,26 @@ type Containerd struct {
 	Namespace string
 	// Snapshotter unpacks into this snapshotter ("" is containerd's default).
 	Snapshotter string
+	// Remote says Snapshotter is devcache-snapshotter, which restores
+	// eStargz layers itself (lazily when it can): pulls pass it the image
+	// reference and layer digests, and report how each layer came.
+	Remote bool
+	// RemoteAuth, when set, is given the pull's credentials before a pull
+	// with a Remote snapshotter, which fetches layers itself.
+	RemoteAuth func(creds *HostCredentials) error
 }
 
 var _ Runtime = (*Containerd)(nil)
 
 // Pull pulls and unpacks ref, authenticating with creds when given. Hosts on
 // loopback are reached over plain HTTP, as containerd and BuildKit do.
-func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredentials) (string, error) {
+func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredentials) (*PullInfo, error) {
 	ctx = namespaces.WithNamespace(ctx, c.Namespace)
+	if c.Remote && c.RemoteAuth != nil && creds != nil {
+		if err := c.RemoteAuth(creds); err != nil {
+			return nil, fmt.Errorf("handing the pull credentials to the snapshotter: %w", err)
+		}
+	}
 	authorizer := docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
 		if creds != nil && creds.Host == host {
 			return creds.Username, creds.Password, nil
@@ -46,11 +60,16 @@ func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredential
 	if c.Snapshotter != "" {
 		opts = append(opts, containerd.WithPullSnapshotter(c.Snapshotter))
 	}
+	if c.Remote {
+		// The layer descriptors carry the image reference and layer
+		// digests, passed to the snapshotter's Prepare as labels.
+		opts = append(opts, containerd.WithImageHandlerWrapper(snapshotters.AppendInfoHandlerWrapper(ref)))
+	}
 	img, err := c.Client.Pull(ctx, ref, opts...)
 	if err != nil {
-		return "", fmt.Errorf("containerd pull %s: %w", ref, err)
+		return nil, fmt.Errorf("containerd pull %s: %w", ref, err)
 	}
-	return img.Target().Digest.String(), nil
+	return c.pullInfo(ctx, img)
 }
 
 // Import imports an OCI archive as ref and unpacks it.

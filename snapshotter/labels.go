@@ -20,9 +20,12 @@ const (
 	LabelTOCDigest = "containerd.io/snapshot/stargz/toc.digest"
 
 	// LabelRemote marks a committed snapshot whose upper directory is
-	// provided by a RemoteFS; its value names the RemoteFS mode
-	// ("lazy" or "full").
+	// provided by a RemoteFS; its value names how the layer was restored
+	// (RemoteLazy or RemoteFull; "true" from a RemoteFS that does not say).
 	LabelRemote = "containerd.io/snapshot/devcache.remote"
+	// LabelRemoteReason, on a remote snapshot restored fully, says why it
+	// was not restored lazily (no FUSE, no range requests, a failed mount).
+	LabelRemoteReason = "containerd.io/snapshot/devcache.remote-reason"
 )
 
 // Annotations devcache writes on prebuild image manifests.

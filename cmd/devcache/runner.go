@@ -32,7 +32,14 @@ type runnerOptions struct {
 	snapshotter   string
 	cacheDisabled bool
 	progress      progressui.DisplayMode
+	compression   string
+	// snapshotterAuth is devcache-snapshotter's docker config directory.
+	snapshotterAuth string
 }
+
+// remoteSnapshotter is devcache-snapshotter's name in containerd's config
+// (contrib/snapshotter): pulls into it start lazily.
+const remoteSnapshotter = "devcache"
 
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -47,7 +54,9 @@ func (o *runnerOptions) register(f *pflag.FlagSet) {
 	o.proxyOptions.register(f)
 	f.StringVar(&o.containerd, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "containerd socket to make the image available in ($CONTAINERD_ADDRESS; empty: only print the reference)")
 	f.StringVar(&o.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", "devcache"), "containerd namespace ($CONTAINERD_NAMESPACE)")
-	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER)")
+	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER); \"devcache\" (devcache-snapshotter) starts eStargz images lazily")
+	f.StringVar(&o.snapshotterAuth, "snapshotter-docker-config", os.Getenv("DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG"), "with --snapshotter devcache: the snapshotter's docker config directory (its $DOCKER_CONFIG), given the pull's credentials ($DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG)")
+	f.StringVar(&o.compression, "layer-compression", envOr("DEVCACHE_LAYER_COMPRESSION", imagecache.CompressionEStargz), "compression of built layers: "+strings.Join(imagecache.LayerCompressions, ", ")+" ($DEVCACHE_LAYER_COMPRESSION; estargz starts lazily with --snapshotter devcache, zstd is smaller but always pulled in full)")
 	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
 }
 
@@ -98,6 +107,9 @@ func (o *proxyOptions) secret() (string, error) {
 
 // cache wires a Cache from the options; cleanup closes its clients.
 func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imagecache.Cache, func(), error) {
+	if err := imagecache.CheckCompression(o.compression); err != nil {
+		return nil, nil, fmt.Errorf("--layer-compression: %w", err)
+	}
 	var closers []func()
 	cleanup := func() {
 		for _, c := range closers {
@@ -119,7 +131,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Keyer:       imagecache.HostKeyer{},
 		Credentials: creds,
 		Registry:    &imagecache.OCIRegistry{},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Compression: o.compression},
 		ProxyHost:   o.proxy,
 		Disabled:    o.cacheDisabled || o.proxy == "",
 	}
@@ -130,7 +142,11 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 			return nil, nil, fmt.Errorf("containerd at %s: %w", o.containerd, err)
 		}
 		closers = append(closers, func() { _ = cc.Close() })
-		c.Runtime = &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter}
+		rt := &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter, Remote: o.snapshotter == remoteSnapshotter}
+		if o.snapshotterAuth != "" {
+			rt.RemoteAuth = imagecache.DockerConfigAuth(o.snapshotterAuth)
+		}
+		c.Runtime = rt
 	}
 	return c, cleanup, nil
 }

@@ -39,6 +39,13 @@ func (s *Snapshotter) prepareRemote(ctx context.Context, id, key, target string,
 	}
 	remoteLabels := maps.Clone(labels)
 	remoteLabels[snapshotter.LabelRemote] = "true"
+	if mr, ok := s.remote.(snapshotter.ModeReporter); ok {
+		mode, reason := mr.Mode(mp)
+		remoteLabels[snapshotter.LabelRemote] = mode
+		if reason != "" {
+			remoteLabels[snapshotter.LabelRemoteReason] = truncate(reason, maxReasonLen)
+		}
+	}
 	err = s.commit(ctx, true, target, key, append(opts, snapshots.WithLabels(remoteLabels))...)
 	if err != nil && !errdefs.IsAlreadyExists(err) {
 		l.Warn("failed to commit remote snapshot", "remote-snapshot-prepared", false, "error", err)
@@ -150,4 +157,15 @@ func (s *Snapshotter) unmountRemote(ctx context.Context) {
 			log.G(ctx).Warn("failed to unmount remote snapshot", "mountpoint", mp, "error", err)
 		}
 	}
+}
+
+// maxReasonLen keeps LabelRemoteReason well inside containerd's 4 KiB label
+// limit.
+const maxReasonLen = 512
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-len("…")] + "…"
 }

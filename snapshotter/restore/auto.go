@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -25,6 +26,9 @@ type Auto struct {
 	lazy *Lazy // nil without FUSE
 	full *Full
 	opts options
+	// fallbacks holds, per mountpoint, why its layer was restored fully,
+	// until Mode reads it.
+	fallbacks sync.Map
 }
 
 var _ snapshotter.RemoteFS = (*Auto)(nil)
@@ -52,23 +56,36 @@ func (a *Auto) Mount(ctx context.Context, mountpoint string, labels map[string]s
 		return err
 	}
 	l := log.G(ctx).With("layer", lr.digest)
+	full := func(reason string) error {
+		a.fallbacks.Store(mountpoint, reason)
+		return a.full.Mount(ctx, mountpoint, labels)
+	}
 	if a.lazy == nil {
 		l.Info("FUSE unavailable, restoring fully")
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("FUSE is unavailable to devcache-snapshotter")
 	}
 	if err := a.rangeSupported(ctx, lr); err != nil {
 		l.Info("registry does not serve range requests, restoring fully", "reason", err)
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("the registry does not serve range requests: " + err.Error())
 	}
 	if err := a.lazy.Mount(ctx, mountpoint, labels); err != nil {
 		if errdefs.IsNotImplemented(err) {
 			return err
 		}
 		l.Warn("lazy mount failed, restoring fully", "error", err)
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("the lazy mount failed: " + err.Error())
 	}
+	a.fallbacks.Delete(mountpoint)
 	l.Info("mounted layer lazily")
 	return nil
+}
+
+// Mode implements snapshotter.ModeReporter.
+func (a *Auto) Mode(mountpoint string) (mode, reason string) {
+	if r, ok := a.fallbacks.LoadAndDelete(mountpoint); ok {
+		return snapshotter.RemoteFull, r.(string)
+	}
+	return snapshotter.RemoteLazy, ""
 }
 
 // Check checks the layer the way it was restored.

@@ -80,6 +80,9 @@ func (l *Lazy) Mount(ctx context.Context, mountpoint string, labels map[string]s
 	return l.fs.Mount(ctx, mountpoint, labels)
 }
 
+// Mode implements snapshotter.ModeReporter: always lazy.
+func (l *Lazy) Mode(string) (mode, reason string) { return snapshotter.RemoteLazy, "" }
+
 // Check reports whether the mount still serves the layer.
 func (l *Lazy) Check(ctx context.Context, mountpoint string, labels map[string]string) error {
 	return l.fs.Check(ctx, mountpoint, labels)
