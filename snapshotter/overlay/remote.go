@@ -88,7 +88,7 @@ func (s *Snapshotter) checkAvailability(ctx context.Context, key string) error {
 	}
 	for _, l := range remote {
 		if err := s.remote.Check(ctx, l.mp, l.labels); err != nil {
-			return fmt.Errorf("layer at %s: %w: %w", l.mp, err, errdefs.ErrUnavailable)
+			return fmt.Errorf("%s: %w: %w", describeLayer(l.mp, l.labels), err, errdefs.ErrUnavailable)
 		}
 	}
 	return nil
@@ -168,4 +168,14 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n-len("…")] + "…"
+}
+
+// describeLayer names a remote layer for errors: its digest and image when
+// containerd passed them, else its mountpoint.
+func describeLayer(mp string, labels map[string]string) string {
+	d, ref := labels[snapshotter.LabelCRILayerDigest], labels[snapshotter.LabelCRIImageRef]
+	if d == "" || ref == "" {
+		return "layer at " + mp
+	}
+	return fmt.Sprintf("layer %s of image %s (at %s)", d, ref, mp)
 }

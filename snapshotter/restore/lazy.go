@@ -36,12 +36,16 @@ var _ snapshotter.RemoteFS = (*Lazy)(nil)
 
 // DefaultLazyConfig is the stargz filesystem configuration devcache uses:
 // verified layers only, prefetch up to the landmark, background fetch of the
-// rest, caches on disk under the restorer's root.
+// rest, caches on disk under the restorer's root. A registry that stops
+// answering fails a read with an I/O error after FetchTimeoutSec (30 s,
+// stargz's default is 300 s) and its few retries, instead of hanging the
+// environment's command.
 func DefaultLazyConfig() config.Config {
 	return config.Config{
 		PrefetchTimeoutSec: 30,
 		MaxConcurrency:     2,
 		NoPrometheus:       true,
+		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2},
 	}
 }
 
