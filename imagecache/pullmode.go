@@ -34,6 +34,9 @@ type PullInfo struct {
 	Mode string `json:"mode"`
 	// Snapshotter is the containerd snapshotter unpacked into.
 	Snapshotter string `json:"snapshotter,omitempty"`
+	// Prefetch is the image's prefetch list the snapshotter was given
+	// (the files its environment read first), when it has one.
+	Prefetch string `json:"prefetch,omitempty"`
 	// Layers are the image's layers, base first.
 	Layers []LayerPull `json:"layers,omitempty"`
 }

@@ -29,7 +29,8 @@ const (
 
 // Lazy mounts eStargz layers through stargz-snapshotter's FUSE filesystem.
 type Lazy struct {
-	fs snapshot.FileSystem
+	fs   snapshot.FileSystem
+	opts options
 }
 
 var _ snapshotter.RemoteFS = (*Lazy)(nil)
@@ -72,7 +73,7 @@ func NewLazy(root string, cfg config.Config, opts ...Opt) (*Lazy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting stargz filesystem: %w", err)
 	}
-	return &Lazy{fs: fs}, nil
+	return &Lazy{fs: fs, opts: o}, nil
 }
 
 // Mount mounts the layer lazily at mountpoint; it returns once the TOC is
@@ -81,7 +82,13 @@ func (l *Lazy) Mount(ctx context.Context, mountpoint string, labels map[string]s
 	if _, err := layerFromLabels(labels); err != nil {
 		return err
 	}
-	return l.fs.Mount(ctx, mountpoint, labels)
+	if err := l.fs.Mount(ctx, mountpoint, labels); err != nil {
+		return err
+	}
+	if ref := labels[snapshotter.LabelPrefetch]; ref != "" {
+		go l.prefetch(context.WithoutCancel(ctx), mountpoint, ref)
+	}
+	return nil
 }
 
 // Mode implements snapshotter.ModeReporter: always lazy.
