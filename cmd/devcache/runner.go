@@ -121,7 +121,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Registry:    &imagecache.OCIRegistry{},
 		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
 		ProxyHost:   o.proxy,
-		Disabled:    o.cacheDisabled || o.proxy == "",
+		Disabled:    o.cacheDisabled,
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))
