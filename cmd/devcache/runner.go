@@ -57,6 +57,9 @@ type proxyOptions struct {
 	proxyAdmin  string
 	adminSecret string
 	proxyState  string
+	adminCA     string
+	adminCert   string
+	adminKey    string
 }
 
 func (o *proxyOptions) register(f *pflag.FlagSet) {
@@ -64,6 +67,9 @@ func (o *proxyOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.proxyAdmin, "proxy-admin", os.Getenv("DEVCACHE_PROXY_ADMIN"), "devcache-proxy admin endpoint: unix:<path>, host:port or URL ($DEVCACHE_PROXY_ADMIN)")
 	f.StringVar(&o.proxyState, "proxy-state-dir", os.Getenv("DEVCACHE_PROXY_STATE_DIR"), "on the proxy's host: its state directory, for the admin socket and secret ($DEVCACHE_PROXY_STATE_DIR)")
 	f.StringVar(&o.adminSecret, "proxy-admin-secret-file", os.Getenv("DEVCACHE_PROXY_ADMIN_SECRET_FILE"), "file holding the admin endpoint's secret ($DEVCACHE_PROXY_ADMIN_SECRET_FILE; or $DEVCACHE_PROXY_ADMIN_SECRET)")
+	f.StringVar(&o.adminCA, "proxy-admin-ca", os.Getenv("DEVCACHE_PROXY_ADMIN_CA"), "with an https:// --proxy-admin: CA bundle that verifies it ($DEVCACHE_PROXY_ADMIN_CA; default: the system roots)")
+	f.StringVar(&o.adminCert, "proxy-admin-cert", os.Getenv("DEVCACHE_PROXY_ADMIN_CERT"), "with an https:// --proxy-admin: this runner's client certificate ($DEVCACHE_PROXY_ADMIN_CERT)")
+	f.StringVar(&o.adminKey, "proxy-admin-key", os.Getenv("DEVCACHE_PROXY_ADMIN_KEY"), "the client certificate's private key ($DEVCACHE_PROXY_ADMIN_KEY)")
 }
 
 // credentials returns the proxy's credential issuer.
@@ -75,7 +81,11 @@ func (o *proxyOptions) credentials() (*proxyCredentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret), host: o.proxy}, nil
+	opts, err := credentials.TLSOptions(o.proxyAdmin, o.adminCA, o.adminCert, o.adminKey)
+	if err != nil {
+		return nil, fmt.Errorf("--proxy-admin: %w", err)
+	}
+	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret, opts...), host: o.proxy}, nil
 }
 
 func (o *proxyOptions) secret() (string, error) {
