@@ -32,6 +32,7 @@ type runnerOptions struct {
 	snapshotter   string
 	cacheDisabled bool
 	progress      progressui.DisplayMode
+	platform      platformFlag
 	compression   string
 	// snapshotterAuth is devcache-snapshotter's docker config directory.
 	snapshotterAuth string
@@ -57,6 +58,7 @@ func (o *runnerOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER); \"devcache\" (devcache-snapshotter) starts eStargz images lazily")
 	f.StringVar(&o.snapshotterAuth, "snapshotter-docker-config", os.Getenv("DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG"), "with --snapshotter devcache: the snapshotter's docker config directory (its $DOCKER_CONFIG), given the pull's credentials ($DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG)")
 	f.StringVar(&o.compression, "layer-compression", envOr("DEVCACHE_LAYER_COMPRESSION", imagecache.CompressionEStargz), "compression of built layers: "+strings.Join(imagecache.LayerCompressions, ", ")+" ($DEVCACHE_LAYER_COMPRESSION; estargz starts lazily with --snapshotter devcache, zstd is smaller but always pulled in full)")
+	o.platform.register(f)
 	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
 }
 
@@ -137,13 +139,19 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		cleanup()
 		return nil, nil, err
 	}
+	ps, err := o.platform.platforms()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	// One list for the key and the build, so the two never disagree.
 	c := &imagecache.Cache{
-		Keyer:       imagecache.HostKeyer{},
+		Keyer:       imagecache.HostKeyer{Platforms: ps},
 		Credentials: creds,
-		Registry:    &imagecache.OCIRegistry{},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Compression: o.compression},
+		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression},
 		ProxyHost:   o.proxy,
-		Disabled:    o.cacheDisabled || o.proxy == "",
+		Disabled:    o.cacheDisabled,
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))
