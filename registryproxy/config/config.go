@@ -7,8 +7,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -102,7 +104,9 @@ type Backend struct {
 	Repository string `toml:"repository"`
 	// Runner fills {runner} in Repository.
 	Runner string `toml:"runner"`
-	// MetaRepository holds push records (default devcache/push-records).
+	// MetaRepository holds push records (default
+	// devcache/{runner}/push-records: each runner its own). It must lie
+	// outside every name Repository renders.
 	MetaRepository string `toml:"meta_repository"`
 	// EmbeddedListen is where the embedded registry listens: "unix:<path>"
 	// (default unix:<state_dir>/backend.sock) or a loopback host:port.
@@ -134,7 +138,7 @@ func Default() *Config {
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
 			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
 		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
-		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: "devcache/push-records"},
+		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: policy.DefaultMetaTemplate},
 	}
 }
 
@@ -233,7 +237,41 @@ func (c *Config) Finish() error {
 	default:
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
 	}
+	if _, err := c.Layout(); err != nil {
+		return err
+	}
+	// The admin endpoint issues credentials and the embedded registry has
+	// no authentication at all: neither may listen beyond this host.
+	if !Local(c.Server.AdminAddr) {
+		return fmt.Errorf("server.admin_addr %q is not a unix socket or loopback address: the admin endpoint issues credentials to whoever reaches it; keep it on this host", c.Server.AdminAddr)
+	}
+	if c.Backend.EmbeddedListen != "" && !Local(c.Backend.EmbeddedListen) {
+		return fmt.Errorf("backend.embedded_listen %q is not a unix socket or loopback address: the embedded registry serves every project's images without authentication", c.Backend.EmbeddedListen)
+	}
 	return nil
+}
+
+// Local reports whether a listen address ("unix:<path>" or host:port)
+// stays on this host: a unix socket, or a loopback IP or "localhost".
+func Local(addr string) bool {
+	if strings.HasPrefix(addr, "unix:") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Layout is the validated backend layout: client repositories and the
+// push-record repository of this runner.
+func (c *Config) Layout() (*policy.Layout, error) {
+	return policy.NewLayout(c.Backend.Repository, c.Backend.MetaRepository, c.Backend.Runner)
 }
 
 // Expiry is the expiry policy of the configuration.
