@@ -35,6 +35,9 @@ type Result struct {
 	// were reused from a cache.
 	StepsRun    int `json:"steps_run,omitempty"`
 	StepsReused int `json:"steps_reused,omitempty"`
+	// Waited reports that another runner held the key's build lease and
+	// this one waited for its image (or, past OneBuild.Wait, built itself).
+	Waited bool `json:"waited_for_builder,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.

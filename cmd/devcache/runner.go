@@ -122,6 +122,8 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
 		ProxyHost:   o.proxy,
 		Disabled:    o.cacheDisabled || o.proxy == "",
+		// Runners that miss one key build it once (a lease in the proxy).
+		OneBuild: &imagecache.OneBuild{},
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))
