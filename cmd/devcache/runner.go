@@ -32,6 +32,7 @@ type runnerOptions struct {
 	snapshotter   string
 	cacheDisabled bool
 	progress      progressui.DisplayMode
+	platform      platformFlag
 }
 
 func envOr(name, def string) string {
@@ -48,6 +49,7 @@ func (o *runnerOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.containerd, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "containerd socket to make the image available in ($CONTAINERD_ADDRESS; empty: only print the reference)")
 	f.StringVar(&o.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", "devcache"), "containerd namespace ($CONTAINERD_NAMESPACE)")
 	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER)")
+	o.platform.register(f)
 	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
 }
 
@@ -57,6 +59,9 @@ type proxyOptions struct {
 	proxyAdmin  string
 	adminSecret string
 	proxyState  string
+	adminCA     string
+	adminCert   string
+	adminKey    string
 }
 
 func (o *proxyOptions) register(f *pflag.FlagSet) {
@@ -64,6 +69,9 @@ func (o *proxyOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.proxyAdmin, "proxy-admin", os.Getenv("DEVCACHE_PROXY_ADMIN"), "devcache-proxy admin endpoint: unix:<path>, host:port or URL ($DEVCACHE_PROXY_ADMIN)")
 	f.StringVar(&o.proxyState, "proxy-state-dir", os.Getenv("DEVCACHE_PROXY_STATE_DIR"), "on the proxy's host: its state directory, for the admin socket and secret ($DEVCACHE_PROXY_STATE_DIR)")
 	f.StringVar(&o.adminSecret, "proxy-admin-secret-file", os.Getenv("DEVCACHE_PROXY_ADMIN_SECRET_FILE"), "file holding the admin endpoint's secret ($DEVCACHE_PROXY_ADMIN_SECRET_FILE; or $DEVCACHE_PROXY_ADMIN_SECRET)")
+	f.StringVar(&o.adminCA, "proxy-admin-ca", os.Getenv("DEVCACHE_PROXY_ADMIN_CA"), "with an https:// --proxy-admin: CA bundle that verifies it ($DEVCACHE_PROXY_ADMIN_CA; default: the system roots)")
+	f.StringVar(&o.adminCert, "proxy-admin-cert", os.Getenv("DEVCACHE_PROXY_ADMIN_CERT"), "with an https:// --proxy-admin: this runner's client certificate ($DEVCACHE_PROXY_ADMIN_CERT)")
+	f.StringVar(&o.adminKey, "proxy-admin-key", os.Getenv("DEVCACHE_PROXY_ADMIN_KEY"), "the client certificate's private key ($DEVCACHE_PROXY_ADMIN_KEY)")
 }
 
 // credentials returns the proxy's credential issuer.
@@ -75,7 +83,11 @@ func (o *proxyOptions) credentials() (*proxyCredentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret), host: o.proxy}, nil
+	opts, err := credentials.TLSOptions(o.proxyAdmin, o.adminCA, o.adminCert, o.adminKey)
+	if err != nil {
+		return nil, fmt.Errorf("--proxy-admin: %w", err)
+	}
+	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret, opts...), host: o.proxy}, nil
 }
 
 func (o *proxyOptions) secret() (string, error) {
@@ -115,13 +127,19 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		cleanup()
 		return nil, nil, err
 	}
+	ps, err := o.platform.platforms()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	// One list for the key and the build, so the two never disagree.
 	c := &imagecache.Cache{
-		Keyer:       imagecache.HostKeyer{},
+		Keyer:       imagecache.HostKeyer{Platforms: ps},
 		Credentials: creds,
-		Registry:    &imagecache.OCIRegistry{},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
+		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps},
 		ProxyHost:   o.proxy,
-		Disabled:    o.cacheDisabled || o.proxy == "",
+		Disabled:    o.cacheDisabled,
 		// Runners that miss one key build it once (a lease in the proxy).
 		OneBuild: &imagecache.OneBuild{},
 	}

@@ -81,7 +81,7 @@ func TestUnsafeLayoutsRefusedAtStart(t *testing.T) {
 		{"meta in runner namespace", "[backend]\ntype = \"registry\"\nurl = \"http://127.0.0.1:1\"\nrunner = \"r1\"\nrepository = \"" + runnerTemplate + "\"\nmeta_repository = \"gitpod-runner-{runner}/projects/x/prebuild\"\n", "inside the client namespace"},
 		{"runner without {runner}", "[backend]\ntype = \"registry\"\nurl = \"http://127.0.0.1:1\"\nrunner = \"r1\"\n", `backend.repository "projects/{project}/{repository}" has no {runner}`},
 		{"records without {runner}", "[backend]\ntype = \"registry\"\nurl = \"http://127.0.0.1:1\"\nrunner = \"r1\"\nrepository = \"" + runnerTemplate + "\"\nmeta_repository = \"devcache/records\"\n", `backend.meta_repository "devcache/records" has no {runner}`},
-		{"admin off loopback", "[server]\nadmin_addr = \"0.0.0.0:0\"\n", `server.admin_addr "0.0.0.0:0" is not a unix socket or loopback address`},
+		{"admin off loopback", "[server]\nadmin_addr = \"0.0.0.0:0\"\n", `server.admin_addr "0.0.0.0:0" is not loopback`},
 		{"embedded off loopback", "[backend]\nembedded_listen = \"10.1.2.3:5000\"\n", `backend.embedded_listen "10.1.2.3:5000" is not a unix socket or loopback address`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -50,6 +50,14 @@ type Request struct {
 	Secrets lifecycle.Secrets
 	// NoPrebuild starts from scratch even when a prebuild exists.
 	NoPrebuild bool
+	// Ref is the branch, tag or commit the environment starts at (""
+	// for the prebuild's or the workspace folder's). It is resolved on
+	// Remote before anything starts; a prebuild's workspace is brought to
+	// it with git, a start from scratch gets a checkout of it.
+	Ref string
+	// Remote is the project's git remote (default: the workspace
+	// folder's origin).
+	Remote string
 }
 
 // Result is a started environment.
@@ -59,6 +67,10 @@ type Result struct {
 	Prebuild *prebuild.Prebuild `json:"prebuild,omitempty"`
 	// Reason says why no prebuild was used.
 	Reason string `json:"reason,omitempty"`
+	// Commit is the commit the environment started at (with Ref); Behind
+	// is how many commits the prebuild's was behind it (-1: unknown).
+	Commit string `json:"commit,omitempty"`
+	Behind int    `json:"behind,omitempty"`
 	// Steps are the lifecycle commands that ran, in order.
 	Steps []string `json:"steps"`
 	// Ready is the time from the request until the lifecycle commands
@@ -74,7 +86,23 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 	if req.ContainerWorkspace == "" {
 		req.ContainerWorkspace = "/workspaces/" + filepath.Base(req.WorkspaceFolder)
 	}
-	data, err := os.ReadFile(req.ConfigFile)
+	res := &Result{}
+	at, err := c.resolveRef(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	pb, reason := c.pick(ctx, req)
+	if pb != nil && at != nil {
+		pb, reason = at.keep(ctx, pb, req)
+	}
+	res.Reason = reason
+	if pb == nil && at != nil {
+		// From scratch at the commit: a checkout of it, not the folder.
+		if err := at.checkout(ctx, &req, filepath.Join(c.StateDir, "environments", req.ID)); err != nil {
+			return nil, err
+		}
+	}
+	data, err := at.config(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +110,6 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
-	pb, reason := c.pick(ctx, req)
-	res.Reason = reason
 	lr := &lifecycle.Runner{Host: lifecycle.Host{BaseEnv: os.Environ()}, HostDir: req.WorkspaceFolder, ContainerDir: req.ContainerWorkspace, Env: req.Secrets.Env()}
 	done := func(r lifecycle.Result) {
 		res.Steps = append(res.Steps, r.Step.Name())
@@ -151,6 +176,17 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 		}
 	}()
 	lr.Container = ctr
+	if pb != nil && at != nil {
+		changed, err := at.sync(ctx, ctr, pb, req, res)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			// New content: updateContentCommand, as the spec says; never
+			// onCreateCommand (the prebuild ran it).
+			hooks = append([]lifecycle.Hook{lifecycle.UpdateContent}, hooks...)
+		}
+	}
 	for _, h := range hooks {
 		if err := lr.RunAll(ctx, hs.Steps(h), done); err != nil {
 			return nil, err

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,9 +35,12 @@ type Server struct {
 	Addr string `toml:"addr"`
 	// DebugAddr serves /metrics and /debug/health ("" disables it).
 	DebugAddr string `toml:"debug_addr"`
-	// AdminAddr serves the credentials endpoint: "unix:<path>" or a
-	// loopback host:port (default unix:<state_dir>/admin.sock).
+	// AdminAddr serves the credentials endpoint: "unix:<path>" or
+	// host:port (default unix:<state_dir>/admin.sock). An address off
+	// loopback requires AdminTLS.
 	AdminAddr string `toml:"admin_addr"`
+	// AdminTLS serves the admin endpoint over TLS, with client certificates.
+	AdminTLS AdminTLS `toml:"admin_tls"`
 	// StateDir holds keys and the embedded registry's storage.
 	StateDir string `toml:"state_dir"`
 	// Realm overrides the token endpoint URL put in challenges.
@@ -49,6 +51,31 @@ type Server struct {
 	// DrainTimeout bounds the graceful shutdown (default 30s).
 	DrainTimeout Duration `toml:"drain_timeout"`
 }
+
+// Admin endpoint client authentication modes.
+const (
+	// ClientAuthCertificate: a client certificate signed by client_ca.
+	ClientAuthCertificate = "certificate"
+	// ClientAuthSecret: the admin secret (a bearer token), over TLS.
+	ClientAuthSecret = "secret"
+	// ClientAuthEither: a client certificate, or else the admin secret.
+	ClientAuthEither = "either"
+)
+
+// AdminTLS is [server.admin_tls].
+type AdminTLS struct {
+	// Cert and Key are the admin listener's certificate and key.
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	// ClientCA verifies runners' client certificates.
+	ClientCA string `toml:"client_ca"`
+	// ClientAuth is certificate, secret or either (default: certificate
+	// when client_ca is set, secret otherwise).
+	ClientAuth string `toml:"client_auth"`
+}
+
+// Enabled reports whether the admin endpoint serves TLS.
+func (a AdminTLS) Enabled() bool { return a.Cert != "" || a.Key != "" }
 
 // Auth configures tokens and credentials.
 type Auth struct {
@@ -205,6 +232,9 @@ func (c *Config) Finish() error {
 	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
 		return errors.New("server.tls_cert and server.tls_key go together")
 	}
+	if err := c.finishAdmin(); err != nil {
+		return err
+	}
 	if c.Auth.TokenTTL.Duration < time.Minute {
 		return errors.New("auth.token_ttl must be at least 1m (clients refresh at 60s)")
 	}
@@ -240,32 +270,12 @@ func (c *Config) Finish() error {
 	if _, err := c.Layout(); err != nil {
 		return err
 	}
-	// The admin endpoint issues credentials and the embedded registry has
-	// no authentication at all: neither may listen beyond this host.
-	if !Local(c.Server.AdminAddr) {
-		return fmt.Errorf("server.admin_addr %q is not a unix socket or loopback address: the admin endpoint issues credentials to whoever reaches it; keep it on this host", c.Server.AdminAddr)
-	}
-	if c.Backend.EmbeddedListen != "" && !Local(c.Backend.EmbeddedListen) {
-		return fmt.Errorf("backend.embedded_listen %q is not a unix socket or loopback address: the embedded registry serves every project's images without authentication", c.Backend.EmbeddedListen)
+	// The embedded registry has no authentication: it never listens
+	// beyond this host (the admin endpoint's rule is in finishAdmin).
+	if e := c.Backend.EmbeddedListen; e != "" && !strings.HasPrefix(e, "unix:") && !loopback(e) {
+		return fmt.Errorf("backend.embedded_listen %q is not a unix socket or loopback address: the embedded registry serves every project's images without authentication", e)
 	}
 	return nil
-}
-
-// Local reports whether a listen address ("unix:<path>" or host:port)
-// stays on this host: a unix socket, or a loopback IP or "localhost".
-func Local(addr string) bool {
-	if strings.HasPrefix(addr, "unix:") {
-		return true
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Layout is the validated backend layout: client repositories and the

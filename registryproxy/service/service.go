@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/tlsfiles"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
@@ -180,15 +182,18 @@ func (s *Service) Run(ctx context.Context) error {
 		name string
 		srv  *http.Server
 		ln   net.Listener
-		tls  bool
+		tls  *tls.Config
 	}
 	var ls []listener
-	add := func(name, addr string, h http.Handler, tls bool) error {
+	base := context.WithoutCancel(ctx)
+	add := func(name, addr string, h http.Handler, tc *tls.Config) error {
 		ln, err := Listen(addr)
 		if err != nil {
 			return fmt.Errorf("%s listener %s: %w", name, addr, err)
 		}
-		ls = append(ls, listener{name, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}, ln, tls})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, TLSConfig: tc,
+			BaseContext: func(net.Listener) context.Context { return base }}
+		ls = append(ls, listener{name, srv, ln, tc})
 		lg.Info("listening", "listener", name, "addr", ln.Addr().String())
 		return nil
 	}
@@ -197,10 +202,22 @@ func (s *Service) Run(ctx context.Context) error {
 			_ = l.ln.Close()
 		}
 	}
-	if err := add("registry", cfg.Server.Addr, s.Server, cfg.Server.TLSCert != ""); err != nil {
+	var registryTLS *tls.Config
+	if cfg.Server.TLSCert != "" {
+		kp, err := tlsfiles.KeyPair(cfg.Server.TLSCert, cfg.Server.TLSKey, time.Now())
+		if err != nil {
+			return fmt.Errorf("server.tls_cert: %w", err)
+		}
+		registryTLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{kp}}
+	}
+	adminAuthn, adminTLS, err := adminAuth(cfg, s.Keys.AdminSecret)
+	if err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), s.Keys.AdminSecret), false); err != nil {
+	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
+		return err
+	}
+	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
@@ -208,7 +225,7 @@ func (s *Service) Run(ctx context.Context) error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/health", s.health)
-		if err := add("debug", cfg.Server.DebugAddr, mux, false); err != nil {
+		if err := add("debug", cfg.Server.DebugAddr, mux, nil); err != nil {
 			closeAll()
 			return err
 		}
@@ -220,8 +237,8 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, l := range ls {
 		go func() {
 			var err error
-			if l.tls {
-				err = l.srv.ServeTLS(l.ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+			if l.tls != nil {
+				err = l.srv.ServeTLS(l.ln, "", "")
 			} else {
 				err = l.srv.Serve(l.ln)
 			}
