@@ -17,10 +17,12 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/frontend/builder"
+	"github.com/devcache/devcache/frontend/cachekey"
 )
 
 // BuildKit builds with devcache-frontend on a buildkitd.
@@ -35,6 +37,9 @@ type BuildKit struct {
 	Progress progressui.DisplayMode
 	// ProgressOut receives the progress display (stderr).
 	ProgressOut io.Writer
+	// Platforms are the target platforms (nil: the frontend's default, the
+	// worker's); give the same ones to the Keyer.
+	Platforms []ocispecs.Platform
 	// Compression of the exported layers: zstd (default; runners unpack it
 	// several times faster than gzip) or gzip.
 	Compression string
@@ -56,6 +61,9 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	}
 
 	opts := map[string]string{"filename": req.ConfigFile}
+	if len(b.Platforms) > 0 {
+		opts["platform"] = cachekey.FormatPlatforms(b.Platforms)
+	}
 	for k, v := range req.FrontendOpts {
 		opts[k] = v
 	}

@@ -20,14 +20,16 @@ func newKeyCommand() *cobra.Command {
 		against  string
 		output   string
 		insecure []string
+		platform platformFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "key",
 		Short: "Print the cache key of a workspace's Dev Container configuration",
 		Long: `key computes the cache key the frontend labels the image with: from the bytes of
 devcontainer.json and of its Dockerfile, the digest of a directly referenced
-image, the digest of every Feature (in install order) and the key schema
-version. A Dockerfile's FROM images are not inputs: change the Dockerfile (or
+image, the digest of every Feature (in install order), the target
+platform(s) (--platform, normalised and sorted; default this host's) and the
+key schema version. A Dockerfile's FROM images are not inputs: change the Dockerfile (or
 delete the cached image) to rebuild when a base tag moves.
 
 --explain prints every input; --against IMAGE names the inputs that differ
@@ -44,7 +46,11 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 				return err
 			}
 			vars := imagecache.ReadVariables(w, config, nil)
-			in, err := imagecache.HostKeyer{Insecure: insecure}.Inputs(ctx, w, vars, nil)
+			ps, err := platform.platforms()
+			if err != nil {
+				return err
+			}
+			in, err := imagecache.HostKeyer{Insecure: insecure, Platforms: ps}.Inputs(ctx, w, vars, nil)
 			if err != nil {
 				return err
 			}
@@ -61,7 +67,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 						return err
 					}
 				}
-				img, err := (&imagecache.OCIRegistry{}).Lookup(ctx, against, creds)
+				img, err := (&imagecache.OCIRegistry{Platform: lookupPlatform(ps)}).Lookup(ctx, against, creds)
 				if err != nil {
 					return err
 				}
@@ -79,6 +85,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 	}
 	ws.register(cmd.Flags())
 	proxy.register(cmd.Flags())
+	platform.register(cmd.Flags())
 	cmd.Flags().StringVar(&project, "project", os.Getenv("DEVCACHE_PROJECT"), "with --against through the proxy: the project whose pull credentials read the image")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every input of the key")
 	cmd.Flags().StringVar(&against, "against", "", "compare with the cache-key labels of this image reference")

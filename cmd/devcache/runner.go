@@ -32,6 +32,7 @@ type runnerOptions struct {
 	snapshotter   string
 	cacheDisabled bool
 	progress      progressui.DisplayMode
+	platform      platformFlag
 }
 
 func envOr(name, def string) string {
@@ -48,6 +49,7 @@ func (o *runnerOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.containerd, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "containerd socket to make the image available in ($CONTAINERD_ADDRESS; empty: only print the reference)")
 	f.StringVar(&o.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", "devcache"), "containerd namespace ($CONTAINERD_NAMESPACE)")
 	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER)")
+	o.platform.register(f)
 	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
 }
 
@@ -125,11 +127,17 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		cleanup()
 		return nil, nil, err
 	}
+	ps, err := o.platform.platforms()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	// One list for the key and the build, so the two never disagree.
 	c := &imagecache.Cache{
-		Keyer:       imagecache.HostKeyer{},
+		Keyer:       imagecache.HostKeyer{Platforms: ps},
 		Credentials: creds,
-		Registry:    &imagecache.OCIRegistry{},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
+		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps},
 		ProxyHost:   o.proxy,
 		Disabled:    o.cacheDisabled || o.proxy == "",
 	}

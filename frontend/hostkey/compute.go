@@ -11,6 +11,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/devcontainer"
@@ -29,6 +30,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Insecure lists registries reached over plain HTTP besides loopback.
 	Insecure []string
+	// Platforms are the build's target platforms (nil: this host's).
+	Platforms []ocispecs.Platform
 }
 
 func (o Options) insecure(reg string) bool {
@@ -48,7 +51,7 @@ func (o Options) insecure(reg string) bool {
 // Compute returns the cache-key inputs of the devcontainer.json at path;
 // Inputs.Key() is the key the frontend writes into the image built from it.
 func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, error) {
-	var in cachekey.Inputs
+	in := cachekey.Inputs{Platforms: opt.Platforms}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return in, err
