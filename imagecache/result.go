@@ -13,6 +13,9 @@ const (
 	// OutcomeBypass means the cache was not consulted (disabled, no
 	// project, or an input could not be resolved) and the image was built.
 	OutcomeBypass Outcome = "bypass"
+	// OutcomeError means Get failed: Message, Phase, Position and ExitCode
+	// say where and why.
+	OutcomeError Outcome = "error"
 )
 
 // Result is what a Get reports; `devcache build --output json` prints it.
@@ -39,6 +42,13 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.
 	Warnings []string `json:"warnings,omitempty"`
+	// Message, Phase, Position and ExitCode describe a failure (outcome
+	// "error"): the error, the phase it failed in, its place in the
+	// configuration when it has one, and the process's exit status.
+	Message  string    `json:"message,omitempty"`
+	Phase    string    `json:"phase,omitempty"`
+	Position *Position `json:"position,omitempty"`
+	ExitCode int       `json:"exit_code,omitempty"`
 	// Phases are wall-clock seconds per phase: key, credentials, lookup,
 	// build, pull.
 	Phases map[string]float64 `json:"phases"`

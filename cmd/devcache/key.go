@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -36,6 +35,9 @@ delete the cached image) to rebuild when a base tag moves.
 from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkResultFormat(output); err != nil {
+				return err
+			}
 			w, err := ws.resolve()
 			if err != nil {
 				return err
@@ -89,7 +91,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 	cmd.Flags().StringVar(&project, "project", os.Getenv("DEVCACHE_PROJECT"), "with --against through the proxy: the project whose pull credentials read the image")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every input of the key")
 	cmd.Flags().StringVar(&against, "against", "", "compare with the cache-key labels of this image reference")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	registerResultFormat(cmd.Flags(), &output)
 	cmd.Flags().StringSliceVar(&insecure, "insecure-registry", nil, "registries reached over plain HTTP besides loopback")
 	return cmd
 }
@@ -105,12 +107,7 @@ func (o keyOutput) print(cmd *cobra.Command, format string, explain bool) error 
 	w := cmd.OutOrStdout()
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(o)
-	case "text":
-	default:
-		return fmt.Errorf("invalid --output %q: want text or json", format)
+		return printJSON(w, o)
 	}
 	fmt.Fprintln(w, o.Key)
 	if explain {

@@ -29,7 +29,7 @@ func TestKeyPlatform(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".devcontainer", "devcontainer.json"), []byte(`{"build": {"dockerfile": "Dockerfile"}}`), 0o600))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".devcontainer", "Dockerfile"), []byte("FROM scratch\n"), 0o600))
 	key := func(args ...string) keyOutput {
-		out, err := runKey(t, dir, append([]string{"--output", "json"}, args...)...)
+		out, err := runKey(t, dir, append([]string{"--result-format", "json"}, args...)...)
 		require.NoError(t, err, out)
 		var k keyOutput
 		require.NoError(t, json.Unmarshal([]byte(out), &k), out)

@@ -139,7 +139,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
 		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps},
 		ProxyHost:   o.proxy,
-		Disabled:    o.cacheDisabled || o.proxy == "",
+		Disabled:    o.cacheDisabled,
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))

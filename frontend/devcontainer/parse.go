@@ -118,7 +118,7 @@ func (d *decoder) build() *Build {
 }
 
 func (s *Source) errorAt(v *hujson.Value, path, msg string) *Error {
-	return &Error{Filename: s.Filename, Path: path, Range: s.rangeOf(v), Msg: msg}
+	return &Error{Filename: s.Filename, Path: path, Range: s.rangeOf(v), Msg: msg, Data: s.Data}
 }
 
 // decoder decodes typed properties, keeping the first error.

@@ -120,3 +120,23 @@ func substSlice(s Substituter, in []string) []string {
 	}
 	return out
 }
+
+// EmptyLocalEnv returns the ${localEnv:NAME} variables of in, without a
+// default, that are unset or empty: why a value came out empty (an image
+// "${localEnv:DEVCACHE_REGISTRY}/base" that became "/base").
+func (s Substituter) EmptyLocalEnv(in string) []string {
+	var names []string
+	for _, m := range varRE.FindAllStringSubmatch(in, -1) {
+		args := strings.Split(m[1], ":")
+		if (args[0] != "localEnv" && args[0] != "env") || len(args) != 2 || args[1] == "" {
+			continue
+		}
+		if s.LocalEnv != nil {
+			if v, ok := s.LocalEnv(args[1]); ok && v != "" {
+				continue
+			}
+		}
+		names = append(names, args[1])
+	}
+	return names
+}

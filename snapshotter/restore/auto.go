@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/devcache/devcache/internal/httpclient"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/snapshotter"
 )
@@ -100,7 +101,7 @@ func (a *Auto) rangeSupported(ctx context.Context, lr layerRef) error {
 	if err != nil {
 		return err
 	}
-	rt, err := transport.NewWithContext(ctx, ref.Context().Registry, auth, http.DefaultTransport, []string{ref.Context().Scope(transport.PullScope)})
+	rt, err := transport.NewWithContext(ctx, ref.Context().Registry, auth, httpclient.Transport(), []string{ref.Context().Scope(transport.PullScope)})
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func (a *Auto) rangeSupported(ctx context.Context, lr layerRef) error {
 		return err
 	}
 	req.Header.Set("Range", "bytes=0-0")
-	resp, err := (&http.Client{Transport: rt}).Do(req)
+	resp, err := (&http.Client{Transport: rt, Timeout: httpclient.ResponseHeader}).Do(req)
 	if err != nil {
 		return err
 	}
