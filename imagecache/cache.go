@@ -34,6 +34,12 @@ type Cache struct {
 	Status io.Writer
 	// LookupEnv answers ${localEnv:NAME} (nil: os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// OneBuild, when set, makes runners that miss the same key build it
+	// once (a build lease in the proxy); rebuild runners never take one.
+	OneBuild *OneBuild
+	// Leases opens the lease endpoint for a credential (nil: a
+	// lease.Client on ProxyHost).
+	Leases func(*HostCredentials) Leases
 }
 
 // Request is one environment's ask for its image.
@@ -132,6 +138,15 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+	}
+	if c.OneBuild != nil {
+		held, hit := c.awaitBuilder(ctx, res, req.Project, ref, key.Encoded(), creds)
+		if hit != nil {
+			return c.useHit(ctx, res, hit, creds)
+		}
+		if held != nil {
+			defer func() { _ = held.Release(context.WithoutCancel(ctx)) }()
+		}
 	}
 	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
 	if err != nil && isPushError(err) {

@@ -41,6 +41,9 @@ type Result struct {
 	// Pull says how a hit was made available: lazily (started from the
 	// registry, fetched in the background) or in full, layer by layer.
 	Pull *PullInfo `json:"pull,omitempty"`
+	// Waited reports that another runner held the key's build lease and
+	// this one waited for its image (or, past OneBuild.Wait, built itself).
+	Waited bool `json:"waited_for_builder,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.

@@ -90,6 +90,11 @@ a prebuild, the environment starts from scratch on a checkout of the commit.`,
 			if err != nil {
 				return err
 			}
+			// Ready after waitFor; the later commands finish before the
+			// command exits (the container keeps running).
+			if err := res.Wait(); err != nil {
+				return err
+			}
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -99,7 +104,7 @@ a prebuild, the environment starts from scratch on a checkout of the commit.`,
 			if res.Prebuild != nil {
 				from = "prebuild " + res.Prebuild.ID
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s started from %s: ready in %s\n", id, from, res.Ready.Round(1e6))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s started from %s: ready (after %s) in %s\n", id, from, res.WaitFor, res.Ready.Round(1e6))
 			return nil
 		},
 	}

@@ -152,6 +152,8 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression},
 		ProxyHost:   o.proxy,
 		Disabled:    o.cacheDisabled,
+		// Runners that miss one key build it once (a lease in the proxy).
+		OneBuild: &imagecache.OneBuild{},
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))

@@ -19,6 +19,7 @@ import (
 	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/devcache/devcache/frontend/features"
 	"github.com/devcache/devcache/frontend/features/registry"
+	"github.com/devcache/devcache/frontend/metadata"
 )
 
 // Options configure Compute.
@@ -87,6 +88,11 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 			return in, err
 		}
 		in.Features = append(in.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
+	}
+	// The frontend writes this label (with the base image's entries); a
+	// configuration that makes it too large fails here, before a build.
+	if _, err := metadata.Label(nil, fs, raw); err != nil {
+		return in, wrapAt(raw.Source, err, []string{"customizations"})
 	}
 
 	if cfg.Build != nil {

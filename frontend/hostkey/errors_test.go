@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -51,11 +52,44 @@ func TestErrorsPointAtTheEntry(t *testing.T) {
 			assert.Equal(t, tc.pos, de.Range.Start)
 			assert.Equal(t, tc.path, de.Path)
 			assert.Contains(t, err.Error(), tc.msg)
-			t.Log(err)
 			assert.NotEmpty(t, de.Data)
 			if tc.kind != nil {
 				assert.True(t, errors.Is(err, tc.kind), "%v is %v", err, tc.kind)
 			}
+		})
+	}
+}
+
+// The limits: devcontainer.json, a Feature's metadata and the
+// devcontainer.metadata label, each a configuration error.
+func TestLimits(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	for name, tc := range map[string]struct {
+		files map[string]string
+		msg   string
+	}{
+		"devcontainer.json": {map[string]string{"devcontainer.json": `{"image": "x", "name": "` + big + `"}`}, "over the limit of 1048576 (1 MiB)"},
+		"feature metadata": {map[string]string{
+			"devcontainer.json":           `{"build": {"dockerfile": "Dockerfile"}, "features": {"./f": {}}}`,
+			"Dockerfile":                  "FROM scratch\n",
+			"f/devcontainer-feature.json": `{"id": "f", "version": "1", "description": "` + big + `"}`,
+		}, "over the limit of 1048576 bytes"},
+		"metadata label": {map[string]string{
+			"devcontainer.json":           `{"build": {"dockerfile": "Dockerfile"}, "features": {"./f": {}}, "customizations": {"x": "` + big[:600<<10] + `"}}`,
+			"Dockerfile":                  "FROM scratch\n",
+			"f/devcontainer-feature.json": `{"id": "f", "version": "1", "customizations": {"x": "` + big[:600<<10] + `"}}`,
+		}, "devcontainer.metadata label would be"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for n, c := range tc.files {
+				require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, n)), 0o755))
+				require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644))
+			}
+			_, err := Compute(t.Context(), filepath.Join(dir, "devcontainer.json"), Options{})
+			require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.Less(t, len(err.Error()), 1000, "the message does not carry the value")
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -130,7 +131,9 @@ type Backend struct {
 	Repository string `toml:"repository"`
 	// Runner fills {runner} in Repository.
 	Runner string `toml:"runner"`
-	// MetaRepository holds push records (default devcache/push-records).
+	// MetaRepository holds push records (default
+	// devcache/{runner}/push-records: each runner its own). It must lie
+	// outside every name Repository renders.
 	MetaRepository string `toml:"meta_repository"`
 	// EmbeddedListen is where the embedded registry listens: "unix:<path>"
 	// (default unix:<state_dir>/backend.sock) or a loopback host:port.
@@ -162,7 +165,7 @@ func Default() *Config {
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
 			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
 		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
-		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: "devcache/push-records"},
+		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: policy.DefaultMetaTemplate},
 	}
 }
 
@@ -264,7 +267,21 @@ func (c *Config) Finish() error {
 	default:
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
 	}
+	if _, err := c.Layout(); err != nil {
+		return err
+	}
+	// The embedded registry has no authentication: it never listens
+	// beyond this host (the admin endpoint's rule is in finishAdmin).
+	if e := c.Backend.EmbeddedListen; e != "" && !strings.HasPrefix(e, "unix:") && !loopback(e) {
+		return fmt.Errorf("backend.embedded_listen %q is not a unix socket or loopback address: the embedded registry serves every project's images without authentication", e)
+	}
 	return nil
+}
+
+// Layout is the validated backend layout: client repositories and the
+// push-record repository of this runner.
+func (c *Config) Layout() (*policy.Layout, error) {
+	return policy.NewLayout(c.Backend.Repository, c.Backend.MetaRepository, c.Backend.Runner)
 }
 
 // Expiry is the expiry policy of the configuration.

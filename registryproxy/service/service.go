@@ -28,6 +28,7 @@ import (
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/gc"
 	"github.com/devcache/devcache/registryproxy/keys"
+	"github.com/devcache/devcache/registryproxy/lease"
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/pushrecord"
 	"github.com/devcache/devcache/registryproxy/server"
@@ -37,6 +38,7 @@ import (
 // Service is an assembled proxy.
 type Service struct {
 	Config    *config.Config
+	Layout    *policy.Layout
 	Keys      *keys.File
 	Authority *token.Authority
 	Backend   registryproxy.Backend
@@ -102,6 +104,17 @@ func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private 
 	return backend.NewRemote(o)
 }
 
+// LeaseStore is where build leases live: next to the embedded registry's
+// storage (shared by replicas that share it), or in the state directory
+// in front of a remote registry (one replica, or replicas sharing the
+// state directory).
+func LeaseStore(cfg *config.Config) lease.Store {
+	if cfg.Backend.Type == "embedded" {
+		return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "registry", "devcache-leases")}
+	}
+	return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "leases")}
+}
+
 // New assembles a proxy from cfg.
 func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err := os.MkdirAll(cfg.Server.StateDir, 0o700); err != nil {
@@ -111,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	namer, err := policy.NewNamer(cfg.Backend.Repository, cfg.Backend.Runner)
+	layout, err := cfg.Layout()
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +134,11 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	records := pushrecord.NewStore(be, cfg.Backend.MetaRepository)
+	records := pushrecord.NewStore(be, layout.Meta)
 	srv, err := server.New(server.Options{
 		Authority:     auth,
 		Backend:       be,
-		Namer:         namer,
+		Namer:         layout.Namer,
 		Records:       records,
 		UploadSecret:  kf.UploadSecret,
 		Realm:         cfg.Server.Realm,
@@ -134,12 +147,13 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
 		Metrics:       server.NewMetrics(reg),
+		Leases:        &lease.Manager{Store: LeaseStore(cfg)},
 	})
 	if err != nil {
 		_ = be.Close()
 		return nil, err
 	}
-	return &Service{Config: cfg, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
+	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
 }
 
 // Close releases the backend.
@@ -259,7 +273,7 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Config.Expiry(), time.Now())
+			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Layout.Namer, s.Config.Expiry(), time.Now())
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
 				continue
