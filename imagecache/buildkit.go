@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/config/types"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -17,10 +19,12 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/util/progress/progressui"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/frontend/builder"
+	"github.com/devcache/devcache/frontend/cachekey"
 )
 
 // BuildKit builds with devcache-frontend on a buildkitd.
@@ -35,9 +39,32 @@ type BuildKit struct {
 	Progress progressui.DisplayMode
 	// ProgressOut receives the progress display (stderr).
 	ProgressOut io.Writer
-	// Compression of the exported layers: zstd (default; runners unpack it
-	// several times faster than gzip) or gzip.
+	// Platforms are the target platforms (nil: the frontend's default, the
+	// worker's); give the same ones to the Keyer.
+	Platforms []ocispecs.Platform
+	// Compression of the exported layers (one of LayerCompressions):
+	// estargz (default; a runner with devcache-snapshotter starts from it
+	// before the download ends, others pull it as gzip), zstd (smallest and
+	// fastest to unpack, but always pulled in full) or gzip.
 	Compression string
+}
+
+// Layer compressions BuildKit.Compression accepts.
+const (
+	CompressionEStargz = "estargz"
+	CompressionZstd    = "zstd"
+	CompressionGzip    = "gzip"
+)
+
+// LayerCompressions lists the accepted layer compressions, default first.
+var LayerCompressions = []string{CompressionEStargz, CompressionZstd, CompressionGzip}
+
+// CheckCompression validates a layer compression setting ("" is the default).
+func CheckCompression(c string) error {
+	if c == "" || slices.Contains(LayerCompressions, c) {
+		return nil
+	}
+	return fmt.Errorf("layer compression %q: want one of %s: %w", c, strings.Join(LayerCompressions, ", "), cerrdefs.ErrInvalidArgument)
 }
 
 var _ Builder = (*BuildKit)(nil)
@@ -46,6 +73,9 @@ var _ Builder = (*BuildKit)(nil)
 // the build's duration on the image config (BuildSecondsLabel) before the
 // image exporter pushes it, so the push carries the build time in one step.
 func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, error) {
+	if err := CheckCompression(b.Compression); err != nil {
+		return nil, err
+	}
 	contextFS, err := fsutil.NewFS(req.ContextDir)
 	if err != nil {
 		return nil, fmt.Errorf("build context %s: %w", req.ContextDir, err)
@@ -56,6 +86,9 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	}
 
 	opts := map[string]string{"filename": req.ConfigFile}
+	if len(b.Platforms) > 0 {
+		opts["platform"] = cachekey.FormatPlatforms(b.Platforms)
+	}
 	for k, v := range req.FrontendOpts {
 		opts[k] = v
 	}
@@ -158,8 +191,10 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 }
 
 // layerAttrs adds the exporters' layer settings: OCI media types and one
-// compression for every layer (base layers included), so both exports share
-// blobs and a runner unpacks a single format.
+// compression for every layer (base layers included, recompressed), so both
+// exports and the cache manifest share blobs, a runner unpacks a single
+// format and, with estargz, every layer carries its TOC digest annotation
+// (containerd.io/snapshot/stargz/toc.digest) for a lazy start.
 func (b *BuildKit) layerAttrs(attrs map[string]string) map[string]string {
 	attrs["oci-mediatypes"] = "true"
 	attrs["compression"] = b.compression()
@@ -169,7 +204,7 @@ func (b *BuildKit) layerAttrs(attrs map[string]string) map[string]string {
 
 func (b *BuildKit) compression() string {
 	if b.Compression == "" {
-		return "zstd"
+		return CompressionEStargz
 	}
 	return b.Compression
 }

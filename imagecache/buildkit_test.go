@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/stretchr/testify/require"
@@ -51,4 +52,20 @@ func TestStaticAuth(t *testing.T) {
 	ac, err = auth(context.Background(), "elsewhere:5000", nil, nil)
 	require.NoError(t, err)
 	require.Empty(t, ac.Username)
+}
+
+func TestLayerAttrs(t *testing.T) {
+	for _, tc := range []struct{ set, want string }{{"", "estargz"}, {"zstd", "zstd"}, {"gzip", "gzip"}} {
+		attrs := (&BuildKit{Compression: tc.set}).layerAttrs(map[string]string{"name": "x"})
+		require.Equal(t, map[string]string{"name": "x", "oci-mediatypes": "true", "compression": tc.want, "force-compression": "true"}, attrs, tc.set)
+	}
+}
+
+func TestCheckCompression(t *testing.T) {
+	for _, c := range []string{"", "estargz", "zstd", "gzip"} {
+		require.NoError(t, CheckCompression(c))
+	}
+	err := CheckCompression("lz4")
+	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	require.ErrorContains(t, err, `layer compression "lz4": want one of estargz, zstd, gzip`)
 }

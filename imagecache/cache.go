@@ -29,8 +29,17 @@ type Cache struct {
 	ProxyHost string
 	// Disabled is the runner's cache switch: no lookup, no push.
 	Disabled bool
+	// Status, when set, receives the lines a person reads whatever the log
+	// level (the hit line), as plain lines; nil logs them as records.
+	Status io.Writer
 	// LookupEnv answers ${localEnv:NAME} (nil: os.LookupEnv).
 	LookupEnv func(string) (string, bool)
+	// OneBuild, when set, makes runners that miss the same key build it
+	// once (a build lease in the proxy); rebuild runners never take one.
+	OneBuild *OneBuild
+	// Leases opens the lease endpoint for a credential (nil: a
+	// lease.Client on ProxyHost).
+	Leases func(*HostCredentials) Leases
 }
 
 // Request is one environment's ask for its image.
@@ -39,8 +48,9 @@ type Request struct {
 	// Project is the environment's project; "" builds without the cache.
 	Project string
 	Purpose Purpose
-	// NoCache skips lookup and push for this request (--no-cache).
-	NoCache bool
+	// SkipImageCache skips lookup and push for this request
+	// (--skip-image-cache).
+	SkipImageCache bool
 	// LocalName names the image in the runtime when it is not pushed.
 	LocalName string
 	// NoBuildCache builds without BuildKit's local cache, as a fresh runner
@@ -56,45 +66,63 @@ func Repository(project string) string { return "projects/" + project + "/image-
 // Get returns the image for req: from the cache on a hit, built otherwise.
 func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 	res := &Result{Phases: map[string]float64{}}
+	err := c.get(ctx, req, res)
+	if err != nil {
+		res.Fail(err)
+	}
+	return res, err
+}
+
+func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	config, err := os.ReadFile(req.Workspace.Config)
 	if err != nil {
-		return res, fmt.Errorf("reading the configuration: %w", err)
+		return failIn(PhaseConfig, fmt.Errorf("reading the configuration: %w", err))
 	}
 	req.vars = ReadVariables(req.Workspace, config, c.LookupEnv)
-	if reason := c.bypassReason(req); reason != "" {
-		return res, c.buildWithoutCache(ctx, req, res, reason)
-	}
-
-	t := time.Now()
-	creds, err := c.Credentials.Issue(ctx, req.Project, req.Purpose)
-	res.phase("credentials", t)
-	if err != nil {
-		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "devcache-proxy unreachable, building without the cache: %v", err))
-	}
-
-	t = time.Now()
-	in, err := c.Keyer.Inputs(ctx, req.Workspace, req.vars, []HostCredentials{*creds})
-	res.phase("key", t)
-	if err != nil {
-		if cerrdefs.IsInvalidArgument(err) || cerrdefs.IsFailedPrecondition(err) {
-			return res, err // the configuration itself is wrong: no build could succeed
+	reason, warning := c.bypassReason(req)
+	var creds *HostCredentials
+	if reason == "" {
+		t := time.Now()
+		creds, err = c.Credentials.Issue(ctx, req.Project, req.Purpose)
+		res.phase(PhaseCredentials, t)
+		if err != nil {
+			reason, warning = fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
 		}
-		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "could not compute the cache key, the cache was skipped: %v", err))
+	}
+	if warning {
+		reason = warn(ctx, res, "%s", reason)
+	}
+
+	// The key is computed even when the cache is bypassed: it resolves
+	// every Feature and the image, so a configuration that cannot be built
+	// fails here, once, before any build starts.
+	var auth []HostCredentials
+	if creds != nil {
+		auth = []HostCredentials{*creds}
+	}
+	t := time.Now()
+	in, err := c.Keyer.Inputs(ctx, req.Workspace, req.vars, auth)
+	res.phase(PhaseKey, t)
+	if err != nil {
+		return failIn(PhaseKey, err)
 	}
 	key := in.Key()
 	res.Key = key.String()
+	if reason != "" {
+		return c.buildWithoutCache(ctx, req, res, reason)
+	}
 	ref := c.ProxyHost + "/" + Repository(req.Project) + ":" + key.Encoded()
 
 	t = time.Now()
 	hit, err := c.Registry.Lookup(ctx, ref, creds)
-	res.phase("lookup", t)
+	res.phase(PhaseLookup, t)
 	switch {
 	case err == nil:
-		return res, c.useHit(ctx, res, hit, creds)
+		return c.useHit(ctx, res, hit, creds)
 	case cerrdefs.IsNotFound(err):
 		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
 	default:
-		return res, c.buildWithoutCache(ctx, req, res, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
+		return c.buildWithoutCache(ctx, req, res, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
 	}
 
 	res.Outcome = OutcomeMiss
@@ -106,18 +134,26 @@ func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
 		imports = append(imports, s.Cache)
 		log.G(ctx).Info("reusing the build cache of an earlier image of the project", "image", s.Image, "why", s.Why, "differs", strings.Join(s.Differs, ","))
 	}
-	auth := []HostCredentials{*creds}
 	if req.Purpose != PurposeCreate {
 		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
-		return res, c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+	}
+	if c.OneBuild != nil {
+		held, hit := c.awaitBuilder(ctx, res, req.Project, ref, key.Encoded(), creds)
+		if hit != nil {
+			return c.useHit(ctx, res, hit, creds)
+		}
+		if held != nil {
+			defer func() { _ = held.Release(context.WithoutCancel(ctx)) }()
+		}
 	}
 	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
 	if err != nil && isPushError(err) {
 		res.Reason = warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
-		return res, c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
-	return res, err
+	return err
 }
 
 // buildTarget is what a build pushes and reads besides its context.
@@ -128,16 +164,20 @@ type buildTarget struct {
 	imports           []string
 }
 
-func (c *Cache) bypassReason(req Request) string {
+// bypassReason says why req is built without the cache, if it is; warning
+// marks the reasons that are a runner's missing setting, not a choice.
+func (c *Cache) bypassReason(req Request) (reason string, warning bool) {
 	switch {
-	case req.Project == "":
-		return "the environment is not part of a project: building without the cache"
 	case c.Disabled:
-		return "the image cache is disabled on this runner: no lookup, no push"
-	case req.NoCache:
-		return "--no-cache: no lookup, no push"
+		return "the image cache is disabled on this runner: no lookup, no push", false
+	case req.SkipImageCache:
+		return "--skip-image-cache: no lookup, no push", false
+	case req.Project == "":
+		return "no project set (--project, $DEVCACHE_PROJECT): building without the cache", true
+	case c.ProxyHost == "":
+		return "no devcache-proxy set (--proxy, $DEVCACHE_PROXY): building without the cache", true
 	}
-	return ""
+	return "", false
 }
 
 func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, reason string) error {
@@ -152,14 +192,28 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 	res.Outcome, res.Image, res.Digest = OutcomeHit, hit.Ref, hit.Digest
 	saved, _ := buildSeconds(hit.Labels)
 	res.SavedSeconds = saved.Seconds()
-	log.G(ctx).Info(HitMessage(saved), "image", hit.Ref, "digest", hit.Digest)
+	if c.Status != nil {
+		fmt.Fprintln(c.Status, HitMessage(saved))
+		log.G(ctx).Debug(HitMessage(saved), "image", hit.Ref, "digest", hit.Digest)
+	} else {
+		log.G(ctx).Info(HitMessage(saved), "image", hit.Ref, "digest", hit.Digest)
+	}
 	if c.Runtime == nil {
 		return nil
 	}
 	t := time.Now()
-	_, err := c.Runtime.Pull(ctx, hit.Ref, creds)
-	res.phase("pull", t)
-	return err
+	pull, err := c.Runtime.Pull(ctx, hit.Ref, creds)
+	res.phase(PhasePull, t)
+	if err != nil {
+		return failIn(PhasePull, err)
+	}
+	res.Pull = pull
+	if fb := pull.Fallback(); fb != nil && fb.Reason != "" {
+		// Said once per environment, for the first layer (the others
+		// almost always share the cause); the JSON lists every layer.
+		warn(ctx, res, "image %s was pulled in full before the start, not lazily: layer %s: %s", hit.Ref, fb.Digest, fb.Reason)
+	}
+	return nil
 }
 
 // build runs the builder. The built image goes to the runtime (imported)
@@ -204,12 +258,12 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 	}
 	t := time.Now()
 	out, err := c.Builder.Build(ctx, br)
-	res.phase("build", t)
+	res.phase(PhaseBuild, t)
 	if err != nil {
 		if export != nil {
 			_ = export.CloseWithError(err)
 		}
-		return fmt.Errorf("building the dev container: %w", err)
+		return failIn(PhaseBuild, fmt.Errorf("building the dev container: %w", err))
 	}
 	res.BuildSeconds = out.Duration.Seconds()
 	res.Image, res.Digest, res.Pushed = name, out.Digest, out.Pushed
@@ -218,7 +272,7 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 	if export != nil {
 		r := <-imported
 		if r.err != nil {
-			return r.err
+			return failIn(PhaseImport, r.err)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,11 +94,18 @@ func (b *fakeBuilder) Build(_ context.Context, req BuildRequest) (*BuildResult, 
 	return &BuildResult{Digest: "sha256:built", Duration: 90 * time.Second, Pushed: req.Push != ""}, nil
 }
 
-type fakeRuntime struct{ pulled, imported []string }
+type fakeRuntime struct {
+	pulled, imported []string
+	// pull is what Pull reports (default: a full pull of one layer).
+	pull *PullInfo
+}
 
-func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (string, error) {
+func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (*PullInfo, error) {
 	r.pulled = append(r.pulled, ref)
-	return "sha256:pulled", nil
+	if r.pull != nil {
+		return r.pull, nil
+	}
+	return &PullInfo{Digest: "sha256:pulled", Mode: PullFull, Layers: []LayerPull{{Digest: "sha256:l1", Mode: PullFull}}}, nil
 }
 
 func (r *fakeRuntime) Import(_ context.Context, ref string, rd io.Reader) (string, error) {
@@ -166,6 +174,30 @@ func TestHitPullsAndReportsSaving(t *testing.T) {
 	assert.Equal(t, []string{cacheRef(t)}, rt.pulled)
 }
 
+// TestHitFallbackSaidOnce: a hit that could not be pulled lazily says so
+// once, naming the image, the first such layer and the reason; the result
+// lists every layer.
+func TestHitFallbackSaidOnce(t *testing.T) {
+	c, _, reg, _, rt := newCache()
+	reg.images[cacheRef(t)] = &CachedImage{Ref: cacheRef(t), Digest: "sha256:cached"}
+	rt.pull = &PullInfo{Mode: PullMixed, Layers: []LayerPull{
+		{Digest: "sha256:base", Mode: PullLazy},
+		{Digest: "sha256:l2", Mode: PullFull, Reason: "the registry does not serve range requests: range request answered 200 OK"},
+		{Digest: "sha256:l3", Mode: PullFull, Reason: "the registry does not serve range requests: range request answered 200 OK"},
+	}}
+	res, err := c.Get(context.Background(), newWorkspace(t))
+	require.NoError(t, err)
+	require.Equal(t, PullMixed, res.Pull.Mode)
+	require.Len(t, res.Warnings, 1)
+	assert.Equal(t, "image "+cacheRef(t)+" was pulled in full before the start, not lazily: layer sha256:l2: the registry does not serve range requests: range request answered 200 OK", res.Warnings[0])
+
+	rt.pull = &PullInfo{Mode: PullLazy, Layers: []LayerPull{{Digest: "sha256:base", Mode: PullLazy}}}
+	res, err = c.Get(context.Background(), newWorkspace(t))
+	require.NoError(t, err)
+	assert.Equal(t, PullLazy, res.Pull.Mode)
+	assert.Empty(t, res.Warnings, "a lazy pull says nothing")
+}
+
 func TestMissRebuildNeverPushes(t *testing.T) {
 	c, cr, _, b, rt := newCache()
 	r := newWorkspace(t)
@@ -185,12 +217,12 @@ func TestBypasses(t *testing.T) {
 		mutate func(*Cache, *Request)
 		reason string
 	}{
-		"no project":    {func(_ *Cache, r *Request) { r.Project = "" }, "not part of a project"},
-		"runner switch": {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner"},
-		"--no-cache":    {func(_ *Cache, r *Request) { r.NoCache = true }, "--no-cache"},
-		"proxy down":    {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
-		"registry down": {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
-		"digest lookup": {func(c *Cache, _ *Request) { c.Keyer = fakeKeyer{err: cerrdefs.ErrUnavailable} }, "cache was skipped"},
+		"no project":         {func(_ *Cache, r *Request) { r.Project = "" }, "no project set (--project, $DEVCACHE_PROJECT)"},
+		"no proxy":           {func(c *Cache, _ *Request) { c.ProxyHost = "" }, "no devcache-proxy set (--proxy, $DEVCACHE_PROXY)"},
+		"runner switch":      {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner"},
+		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache"},
+		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
+		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
@@ -202,8 +234,11 @@ func TestBypasses(t *testing.T) {
 			assert.Contains(t, res.Reason, tc.reason)
 			require.Len(t, b.reqs, 1, "the environment is still built")
 			assert.Empty(t, b.reqs[0].Push, "nothing is pushed when the cache is bypassed")
-			if name == "no project" || name == "runner switch" || name == "--no-cache" {
+			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" {
 				assert.Zero(t, reg.lookups, "no lookup")
+			}
+			if name == "no project" || name == "no proxy" {
+				assert.Equal(t, []string{res.Reason}, res.Warnings, "a missing setting is a warning")
 			}
 		})
 	}
@@ -212,9 +247,58 @@ func TestBypasses(t *testing.T) {
 func TestInvalidConfigFails(t *testing.T) {
 	c, _, _, b, _ := newCache()
 	c.Keyer = fakeKeyer{err: fmt.Errorf("devcontainer.json:3:5: bad: %w", cerrdefs.ErrInvalidArgument)}
-	_, err := c.Get(context.Background(), newWorkspace(t))
+	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.ErrorContains(t, err, "devcontainer.json:3:5")
 	assert.Empty(t, b.reqs)
+	assert.Equal(t, OutcomeError, res.Outcome)
+	assert.Equal(t, PhaseKey, res.Phase)
+	assert.Equal(t, 3, res.ExitCode)
+}
+
+// A configuration whose key cannot be computed fails once, before any
+// build, whether the cache is used or bypassed; the exit code tells a
+// registry that failed from a reference that does not exist.
+func TestUnresolvableConfigFailsBeforeTheBuild(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err      error
+		bypass   func(*Cache, *Request)
+		exitCode int
+	}{
+		"feature registry down":   {fmt.Errorf("feature x: %w", cerrdefs.ErrUnavailable), nil, 4},
+		"feature tag missing":     {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), nil, 3},
+		"compose":                 {fmt.Errorf("dockerComposeFile: %w", cerrdefs.ErrNotImplemented), nil, 6},
+		"bypassed, tag missing":   {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), func(_ *Cache, r *Request) { r.Project = "" }, 3},
+		"proxy down, tag missing": {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("refused") }, 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, _, reg, b, _ := newCache()
+			c.Keyer = fakeKeyer{err: tc.err}
+			r := newWorkspace(t)
+			if tc.bypass != nil {
+				tc.bypass(c, &r)
+			}
+			res, err := c.Get(context.Background(), r)
+			require.ErrorIs(t, err, tc.err)
+			assert.Empty(t, b.reqs, "no build starts")
+			assert.Zero(t, reg.lookups)
+			assert.Equal(t, OutcomeError, res.Outcome)
+			assert.Equal(t, PhaseKey, res.Phase)
+			assert.Equal(t, tc.exitCode, res.ExitCode)
+			assert.Equal(t, err.Error(), res.Message)
+		})
+	}
+}
+
+func TestHitLineIsPlainOnStatus(t *testing.T) {
+	c, _, reg, _, _ := newCache()
+	var status strings.Builder
+	c.Status = &status
+	in, _ := fakeKeyer{}.Inputs(context.Background(), Workspace{}, Variables{}, nil)
+	reg.images["proxy:5000/projects/p1/image-build:"+in.Key().Encoded()] = &CachedImage{Ref: "r", Digest: "d", Labels: map[string]string{BuildSecondsLabel: "85"}}
+	res, err := c.Get(context.Background(), newWorkspace(t))
+	require.NoError(t, err)
+	require.Equal(t, OutcomeHit, res.Outcome)
+	assert.Equal(t, "Using pre-built dev container (saved ~1m25s build time)\n", status.String())
 }
 
 func TestRefusedPushStillDeliversTheImage(t *testing.T) {
@@ -234,9 +318,11 @@ func TestBuildFailureIsReturned(t *testing.T) {
 	c.Builder = builderFunc(func(BuildRequest) (*BuildResult, error) {
 		return nil, errors.New("devcontainer.json:4: unknown Feature option")
 	})
-	_, err := c.Get(context.Background(), newWorkspace(t))
+	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.ErrorContains(t, err, "devcontainer.json:4")
 	assert.Empty(t, b.reqs)
+	assert.Equal(t, PhaseBuild, res.Phase)
+	assert.Equal(t, 5, res.ExitCode)
 }
 
 type builderFunc func(BuildRequest) (*BuildResult, error)
@@ -271,7 +357,9 @@ func TestFailedBuildClosesTheExport(t *testing.T) {
 
 type runtimeFunc func(io.Reader) error
 
-func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (string, error) { return "", nil }
+func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (*PullInfo, error) {
+	return &PullInfo{}, nil
+}
 func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {
 	return "", f(r)
 }

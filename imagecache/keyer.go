@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/hostkey"
@@ -14,6 +15,9 @@ import (
 type HostKeyer struct {
 	// Insecure lists registries reached over plain HTTP besides loopback.
 	Insecure []string
+	// Platforms are the target platforms the build is given (nil: this
+	// host's); the key includes them.
+	Platforms []ocispecs.Platform
 }
 
 var _ Keyer = HostKeyer{}
@@ -22,9 +26,10 @@ var _ Keyer = HostKeyer{}
 // host only; other registries get the docker config's.
 func (k HostKeyer) Inputs(ctx context.Context, ws Workspace, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error) {
 	in, err := hostkey.Compute(ctx, ws.Config, hostkey.Options{
-		Subst:    vars.Substituter(),
-		Keychain: keychain(creds),
-		Insecure: k.Insecure,
+		Subst:     vars.Substituter(),
+		Keychain:  keychain(creds),
+		Insecure:  k.Insecure,
+		Platforms: k.Platforms,
 	})
 	if err != nil {
 		return nil, err

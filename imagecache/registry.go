@@ -13,6 +13,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/devcache/devcache/internal/httpclient"
 )
 
 // Registry answers cache lookups.
@@ -42,7 +44,8 @@ type CachedImage struct {
 type OCIRegistry struct {
 	// Platform picks the image of an index (default linux/amd64).
 	Platform *v1.Platform
-	// Transport is the HTTP transport (default http.DefaultTransport).
+	// Transport is the HTTP transport (default: internal/httpclient's, with
+	// timeouts).
 	Transport http.RoundTripper
 }
 
@@ -54,10 +57,7 @@ func (r *OCIRegistry) Lookup(ctx context.Context, ref string, creds *HostCredent
 	if err != nil {
 		return nil, fmt.Errorf("cache reference %q: %w: %w", ref, err, cerrdefs.ErrInvalidArgument)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(basicAuth(creds))}
-	if r.Transport != nil {
-		opts = append(opts, remote.WithTransport(r.Transport))
-	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(basicAuth(creds)), remote.WithTransport(r.transport())}
 	if r.Platform != nil {
 		opts = append(opts, remote.WithPlatform(*r.Platform))
 	}
@@ -90,15 +90,19 @@ func (r *OCIRegistry) Tags(ctx context.Context, repo string, creds *HostCredenti
 	if err != nil {
 		return nil, fmt.Errorf("repository %q: %w: %w", repo, err, cerrdefs.ErrInvalidArgument)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(basicAuth(creds))}
-	if r.Transport != nil {
-		opts = append(opts, remote.WithTransport(r.Transport))
-	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(basicAuth(creds)), remote.WithTransport(r.transport())}
 	tags, err := remote.List(nrepo, opts...)
 	if err != nil {
 		return nil, classify(repo, err)
 	}
 	return tags, nil
+}
+
+func (r *OCIRegistry) transport() http.RoundTripper {
+	if r.Transport != nil {
+		return r.Transport
+	}
+	return httpclient.Transport()
 }
 
 func basicAuth(creds *HostCredentials) authn.Authenticator {

@@ -13,6 +13,9 @@ const (
 	// OutcomeBypass means the cache was not consulted (disabled, no
 	// project, or an input could not be resolved) and the image was built.
 	OutcomeBypass Outcome = "bypass"
+	// OutcomeError means Get failed: Message, Phase, Position and ExitCode
+	// say where and why.
+	OutcomeError Outcome = "error"
 )
 
 // Result is what a Get reports; `devcache build --output json` prints it.
@@ -35,10 +38,23 @@ type Result struct {
 	// were reused from a cache.
 	StepsRun    int `json:"steps_run,omitempty"`
 	StepsReused int `json:"steps_reused,omitempty"`
+	// Pull says how a hit was made available: lazily (started from the
+	// registry, fetched in the background) or in full, layer by layer.
+	Pull *PullInfo `json:"pull,omitempty"`
+	// Waited reports that another runner held the key's build lease and
+	// this one waited for its image (or, past OneBuild.Wait, built itself).
+	Waited bool `json:"waited_for_builder,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// Warnings are the problems that did not stop the environment.
 	Warnings []string `json:"warnings,omitempty"`
+	// Message, Phase, Position and ExitCode describe a failure (outcome
+	// "error"): the error, the phase it failed in, its place in the
+	// configuration when it has one, and the process's exit status.
+	Message  string    `json:"message,omitempty"`
+	Phase    string    `json:"phase,omitempty"`
+	Position *Position `json:"position,omitempty"`
+	ExitCode int       `json:"exit_code,omitempty"`
 	// Phases are wall-clock seconds per phase: key, credentials, lookup,
 	// build, pull.
 	Phases map[string]float64 `json:"phases"`

@@ -16,6 +16,9 @@ const (
 	TriggerManual Trigger = "manual"
 	// TriggerSchedule is the daily schedule; it runs as the project's creator.
 	TriggerSchedule Trigger = "schedule"
+	// TriggerPush is a push to a configured branch (webhook or polling);
+	// it runs as the project's creator.
+	TriggerPush Trigger = "push"
 )
 
 // Prebuild is one prebuild as the registry records it: a tag in

@@ -20,9 +20,16 @@ const (
 	LabelTOCDigest = "containerd.io/snapshot/stargz/toc.digest"
 
 	// LabelRemote marks a committed snapshot whose upper directory is
-	// provided by a RemoteFS; its value names the RemoteFS mode
-	// ("lazy" or "full").
+	// provided by a RemoteFS; its value names how the layer was restored
+	// (RemoteLazy or RemoteFull; "true" from a RemoteFS that does not say).
 	LabelRemote = "containerd.io/snapshot/devcache.remote"
+	// LabelPrefetch, on a layer being pulled, is the digest reference of
+	// the image's prefetch list (snapshotter/prefetch): the files the
+	// environment read when it started, which a lazy mount reads first.
+	LabelPrefetch = "containerd.io/snapshot/devcache.prefetch"
+	// LabelRemoteReason, on a remote snapshot restored fully, says why it
+	// was not restored lazily (no FUSE, no range requests, a failed mount).
+	LabelRemoteReason = "containerd.io/snapshot/devcache.remote-reason"
 )
 
 // Annotations devcache writes on prebuild image manifests.

@@ -23,3 +23,21 @@ type RemoteFS interface {
 	// Unmount releases whatever Mount set up at mountpoint.
 	Unmount(ctx context.Context, mountpoint string) error
 }
+
+// How a RemoteFS restored a layer: the values of LabelRemote.
+const (
+	// RemoteLazy: mounted from the registry, fetched on demand and in the
+	// background.
+	RemoteLazy = "lazy"
+	// RemoteFull: downloaded and extracted before Mount returned.
+	RemoteFull = "full"
+)
+
+// ModeReporter is implemented by a RemoteFS that can tell, once Mount
+// returned nil, how it restored the layer at mountpoint (RemoteLazy or
+// RemoteFull) and, when not lazily, why. The snapshotter records both on
+// the committed snapshot (LabelRemote, LabelRemoteReason), where a runner
+// reads them after a pull.
+type ModeReporter interface {
+	Mode(mountpoint string) (mode, reason string)
+}

@@ -25,6 +25,9 @@ func newCredentialsCommand() *cobra.Command {
 		admin   string
 		secret  string
 		local   bool
+		tlsCA   string
+		tlsCert string
+		tlsKey  string
 	)
 	cmd := &cobra.Command{
 		Use:   "credentials --project P --purpose create|rebuild|refresh",
@@ -54,14 +57,21 @@ admin socket, authenticated with the key file's admin secret), or with
 				issuer = service.Issuer(cfg, auth)
 			} else {
 				adminSecret, err := readSecret(secret, cfg.Auth.KeysFile)
-				if err != nil {
-					return err
+				if err != nil && (tlsCert == "" || secret != "") {
+					return err // a client certificate may stand in for the key file's secret
 				}
 				addr := admin
 				if addr == "" {
 					addr = cfg.Server.AdminAddr
 				}
-				issuer = credentials.NewClient(addr, adminSecret)
+				if addr == cfg.Server.AdminAddr && cfg.Server.AdminTLS.Enabled() {
+					addr = "https://" + addr
+				}
+				opts, err := credentials.TLSOptions(addr, tlsCA, tlsCert, tlsKey)
+				if err != nil {
+					return err
+				}
+				issuer = credentials.NewClient(addr, adminSecret, opts...)
 			}
 			cred, err := issuer.Issue(cmd.Context(), req)
 			if err != nil {
@@ -78,6 +88,9 @@ admin socket, authenticated with the key file's admin secret), or with
 	cmd.Flags().DurationVar(&ttl, "ttl", 0, "credential lifetime (default: the proxy's auth.credential_ttl)")
 	cmd.Flags().StringVar(&admin, "admin", "", "admin endpoint (unix:PATH, HOST:PORT or URL); default server.admin_addr")
 	cmd.Flags().StringVar(&secret, "admin-secret-file", "", "file holding the admin secret (default: admin_secret of the key file)")
+	cmd.Flags().StringVar(&tlsCA, "admin-ca", "", "with an https admin endpoint: CA bundle that verifies it")
+	cmd.Flags().StringVar(&tlsCert, "admin-cert", "", "with an https admin endpoint: client certificate")
+	cmd.Flags().StringVar(&tlsKey, "admin-key", "", "the client certificate's key")
 	cmd.Flags().BoolVar(&local, "local", false, "sign locally from the key file instead of calling the admin endpoint")
 	return cmd
 }

@@ -36,7 +36,11 @@ blob space is reclaimed by the registry's own garbage collection.`,
 				return err
 			}
 			defer be.Close()
-			rep, err := gc.Sweep(cmd.Context(), pushrecord.NewStore(be, cfg.Backend.MetaRepository), be, cfg.Expiry(), time.Now())
+			layout, err := cfg.Layout()
+			if err != nil {
+				return err
+			}
+			rep, err := gc.Sweep(cmd.Context(), pushrecord.NewStore(be, layout.Meta), be, layout.Namer, cfg.Expiry(), time.Now())
 			if err != nil {
 				return err
 			}

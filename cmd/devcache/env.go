@@ -29,6 +29,8 @@ func newEnvCreateCommand() *cobra.Command {
 		class      string
 		noPrebuild bool
 		output     string
+		ref        string
+		remote     string
 	)
 	cmd := &cobra.Command{
 		Use:   "create --id ID --project P --environment-class C",
@@ -39,7 +41,14 @@ restoring it lazily, then runs postCreateCommand, postStartCommand and
 postAttachCommand. The log says which prebuild was used and how long the
 setup would have taken without it. Without a matching prebuild it starts
 normally: image, initializeCommand, onCreateCommand, updateContentCommand,
-then the post* commands. The container keeps running.`,
+then the post* commands. The container keeps running.
+
+With --ref (a branch, tag or commit of the project's remote, resolved before
+anything starts), the prebuild's workspace is brought to that commit with
+git (fetched from the remote, checked out; the prebuild's ignored and
+untracked build outputs stay), updateContentCommand runs when the content
+changed, then the post* commands; onCreateCommand never runs again. Without
+a prebuild, the environment starts from scratch on a checkout of the commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -76,8 +85,14 @@ then the post* commands. The container keeps running.`,
 			res, err := c.Create(ctx, environment.Request{
 				ID: id, Project: project, EnvironmentClass: class,
 				WorkspaceFolder: w.Folder, ConfigFile: w.Config, Secrets: sec, NoPrebuild: noPrebuild,
+				Ref: ref, Remote: remote,
 			})
 			if err != nil {
+				return err
+			}
+			// Ready after waitFor; the later commands finish before the
+			// command exits (the container keeps running).
+			if err := res.Wait(); err != nil {
 				return err
 			}
 			if output == "json" {
@@ -89,7 +104,7 @@ then the post* commands. The container keeps running.`,
 			if res.Prebuild != nil {
 				from = "prebuild " + res.Prebuild.ID
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s started from %s: ready in %s\n", id, from, res.Ready.Round(1e6))
+			fmt.Fprintf(cmd.OutOrStdout(), "%s started from %s: ready (after %s) in %s\n", id, from, res.WaitFor, res.Ready.Round(1e6))
 			return nil
 		},
 	}
@@ -102,6 +117,8 @@ then the post* commands. The container keeps running.`,
 	f.StringVar(&class, "environment-class", os.Getenv("DEVCACHE_ENVIRONMENT_CLASS"), "the environment class ($DEVCACHE_ENVIRONMENT_CLASS)")
 	f.BoolVar(&noPrebuild, "no-prebuild", false, "start from scratch even when a prebuild exists")
 	f.StringVar(&output, "output", "text", "text or json")
+	f.StringVar(&ref, "ref", "", "branch, tag or commit to start at (brought into the prebuild's workspace with git)")
+	f.StringVar(&remote, "remote", "", "the project's git remote for --ref (default: the workspace folder's origin)")
 	_ = cmd.MarkFlagRequired("id")
 	_ = cmd.MarkFlagRequired("project")
 	return cmd

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -20,20 +19,25 @@ func newKeyCommand() *cobra.Command {
 		against  string
 		output   string
 		insecure []string
+		platform platformFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "key",
 		Short: "Print the cache key of a workspace's Dev Container configuration",
 		Long: `key computes the cache key the frontend labels the image with: from the bytes of
 devcontainer.json and of its Dockerfile, the digest of a directly referenced
-image, the digest of every Feature (in install order) and the key schema
-version. A Dockerfile's FROM images are not inputs: change the Dockerfile (or
+image, the digest of every Feature (in install order), the target
+platform(s) (--platform, normalised and sorted; default this host's) and the
+key schema version. A Dockerfile's FROM images are not inputs: change the Dockerfile (or
 delete the cached image) to rebuild when a base tag moves.
 
 --explain prints every input; --against IMAGE names the inputs that differ
 from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkResultFormat(output); err != nil {
+				return err
+			}
 			w, err := ws.resolve()
 			if err != nil {
 				return err
@@ -44,7 +48,11 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 				return err
 			}
 			vars := imagecache.ReadVariables(w, config, nil)
-			in, err := imagecache.HostKeyer{Insecure: insecure}.Inputs(ctx, w, vars, nil)
+			ps, err := platform.platforms()
+			if err != nil {
+				return err
+			}
+			in, err := imagecache.HostKeyer{Insecure: insecure, Platforms: ps}.Inputs(ctx, w, vars, nil)
 			if err != nil {
 				return err
 			}
@@ -61,7 +69,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 						return err
 					}
 				}
-				img, err := (&imagecache.OCIRegistry{}).Lookup(ctx, against, creds)
+				img, err := (&imagecache.OCIRegistry{Platform: lookupPlatform(ps)}).Lookup(ctx, against, creds)
 				if err != nil {
 					return err
 				}
@@ -79,10 +87,11 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 	}
 	ws.register(cmd.Flags())
 	proxy.register(cmd.Flags())
+	platform.register(cmd.Flags())
 	cmd.Flags().StringVar(&project, "project", os.Getenv("DEVCACHE_PROJECT"), "with --against through the proxy: the project whose pull credentials read the image")
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every input of the key")
 	cmd.Flags().StringVar(&against, "against", "", "compare with the cache-key labels of this image reference")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	registerResultFormat(cmd.Flags(), &output)
 	cmd.Flags().StringSliceVar(&insecure, "insecure-registry", nil, "registries reached over plain HTTP besides loopback")
 	return cmd
 }
@@ -98,12 +107,7 @@ func (o keyOutput) print(cmd *cobra.Command, format string, explain bool) error 
 	w := cmd.OutOrStdout()
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(o)
-	case "text":
-	default:
-		return fmt.Errorf("invalid --output %q: want text or json", format)
+		return printJSON(w, o)
 	}
 	fmt.Fprintln(w, o.Key)
 	if explain {

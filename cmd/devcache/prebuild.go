@@ -75,47 +75,62 @@ func (r *prebuildRequest) run(ctx context.Context, o *prebuildOptions, trigger p
 	if err != nil {
 		return nil, err
 	}
-	host, err := o.host()
-	if err != nil {
-		return nil, err
-	}
-	cat, err := o.catalog()
-	if err != nil {
-		return nil, err
-	}
-	client, err := o.containerd()
-	if err != nil {
-		return nil, err
-	}
-	defer client.Close()
-	images, cleanup, err := o.images(ctx)
+	rn, cleanup, err := o.newRunner(ctx, r.project)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	st, err := inflight.Open(o.stateDir)
-	if err != nil {
-		return nil, err
-	}
-	pull, err := o.pullOptions(ctx, r.project)
-	if err != nil {
-		return nil, err
-	}
-	remoteOpts, err := o.remoteOptions(ctx, r.project)
-	if err != nil {
-		return nil, err
-	}
-	rn := &runner.Runner{
-		Client: client, Namespace: o.runner.namespace, Snapshotter: o.snapshotter(),
-		Images: images, Recorder: cat, Catalog: cat, InFlight: st,
-		Registry: host, Insecure: o.insecure, Pull: pull, Remote: remoteOpts,
-		StateDir: o.stateDir, HostNetwork: o.hostNetwork,
-	}
 	return rn.Run(ctx, runner.Request{
 		Project: r.project, EnvironmentClass: r.class, Commit: r.commit, Trigger: trigger, User: r.user,
 		WorkspaceFolder: w.Folder, ConfigFile: w.Config, Secrets: secrets,
 		Timeouts: runner.Timeouts{Execution: exec}, Incremental: r.incremental,
 	})
+}
+
+// newRunner assembles the host's prebuild runner for project; cleanup closes
+// what it opened.
+func (o *prebuildOptions) newRunner(ctx context.Context, project string) (_ *runner.Runner, cleanup func(), err error) {
+	host, err := o.host()
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := o.catalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := o.containerd()
+	if err != nil {
+		return nil, nil, err
+	}
+	images, closeImages, err := o.images(ctx)
+	if err != nil {
+		client.Close()
+		return nil, nil, err
+	}
+	cleanup = func() { closeImages(); client.Close() }
+	defer func() {
+		if err != nil {
+			cleanup()
+		}
+	}()
+	st, err := inflight.Open(o.stateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	pull, err := o.pullOptions(ctx, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	remoteOpts, err := o.remoteOptions(ctx, project)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &runner.Runner{
+		Client: client, Namespace: o.runner.namespace, Snapshotter: o.snapshotter(),
+		Images: images, Recorder: cat, Catalog: cat, InFlight: st,
+		Registry: host, Insecure: o.insecure, Pull: pull, Remote: remoteOpts,
+		StateDir: o.stateDir, HostNetwork: o.hostNetwork,
+	}, cleanup, nil
 }
 
 func newPrebuildRunCommand() *cobra.Command {

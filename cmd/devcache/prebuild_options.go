@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -148,8 +150,20 @@ func (o *prebuildOptions) images(ctx context.Context) (prebuild.ImageSource, fun
 
 type fixedImage string
 
-func (f fixedImage) Image(context.Context, string, string, string) (*prebuild.Image, error) {
-	return &prebuild.Image{Ref: string(f)}, nil
+// Image implements prebuild.ImageSource. With a fixed image, the
+// configuration's key is the digest of the image reference and the
+// devcontainer.json (a changed file is a changed environment), so
+// incremental prebuilds can tell whether it changed.
+func (f fixedImage) Image(_ context.Context, _, folder, config string) (*prebuild.Image, error) {
+	if !filepath.IsAbs(config) {
+		config = filepath.Join(folder, config)
+	}
+	b, err := os.ReadFile(config)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(append([]byte(string(f)+"\n"), b...))
+	return &prebuild.Image{Ref: string(f), ConfigKey: "fixed-image:sha256:" + hex.EncodeToString(sum[:])}, nil
 }
 
 type cacheImages struct{ c *imagecache.Cache }

@@ -15,7 +15,7 @@ import (
 
 // scheduled runs the scheduled prebuild when it is due (as the project's
 // creator), then prunes what is past retention.
-func scheduled(ctx context.Context, cmd *cobra.Command, o *prebuildOptions, req *prebuildRequest, creator string) error {
+func scheduled(ctx context.Context, cmd *cobra.Command, o *prebuildOptions, req *prebuildRequest, creator string, at time.Duration) error {
 	cat, err := o.catalog()
 	if err != nil {
 		return err
@@ -25,8 +25,8 @@ func scheduled(ctx context.Context, cmd *cobra.Command, o *prebuildOptions, req 
 		return err
 	}
 	now := time.Now()
-	if !prebuild.Due(list, req.class, now, prebuild.Daily) {
-		log.G(ctx).Info("scheduled prebuild not due: one ran within the last day", "project", req.project, "class", req.class)
+	if !prebuild.Due(list, req.class, now, at) {
+		log.G(ctx).Info("scheduled prebuild not due: one ran since today's slot", "slot", prebuild.LastSlot(now, at), "project", req.project, "class", req.class)
 	} else {
 		req.user = creator
 		res, err := req.run(ctx, o, prebuild.TriggerSchedule)
@@ -49,61 +49,28 @@ func newPrebuildScheduleCommand() *cobra.Command {
 		o       prebuildOptions
 		req     prebuildRequest
 		creator string
+		at      string
 	)
 	cmd := &cobra.Command{
 		Use:   "schedule",
 		Short: "Run the daily scheduled prebuild if it is due, then prune (for cron or a systemd timer)",
 		Long: `schedule reads the registry: when no scheduled prebuild of the class was
-recorded in the last 24 hours (on any runner host), it runs one as the
-project's creator. Then it deletes prebuilds past the 7-day retention.
+recorded since the day's slot (the last --at time of day, UTC, at or before
+now; on any runner host), it runs one as the project's creator. Then it deletes prebuilds past the 7-day retention.
 Call it from cron or a systemd timer, or use "devcache prebuild serve".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return scheduled(cmd.Context(), cmd, &o, &req, creator)
-		},
-	}
-	o.register(cmd.Flags())
-	req.register(cmd)
-	cmd.Flags().StringVar(&creator, "creator", os.Getenv("DEVCACHE_PROJECT_CREATOR"), "the project's creator: scheduled prebuilds run as them ($DEVCACHE_PROJECT_CREATOR)")
-	_ = cmd.MarkFlagRequired("creator")
-	return cmd
-}
-
-func newPrebuildServeCommand() *cobra.Command {
-	var (
-		o       prebuildOptions
-		req     prebuildRequest
-		creator string
-		at      string
-	)
-	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run the scheduled prebuild every day at --at (UTC) until stopped",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
 			tod, err := prebuild.ParseAt(at)
 			if err != nil {
 				return err
 			}
-			for {
-				next := prebuild.NextRun(time.Now(), tod)
-				log.G(ctx).Info("next scheduled prebuild", "at", next, "project", req.project, "class", req.class)
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(time.Until(next)):
-				}
-				if err := scheduled(ctx, cmd, &o, &req, creator); err != nil {
-					log.G(ctx).Error("schedule", "error", err)
-				}
-			}
+			return scheduled(cmd.Context(), cmd, &o, &req, creator, tod)
 		},
 	}
 	o.register(cmd.Flags())
 	req.register(cmd)
 	cmd.Flags().StringVar(&creator, "creator", os.Getenv("DEVCACHE_PROJECT_CREATOR"), "the project's creator: scheduled prebuilds run as them ($DEVCACHE_PROJECT_CREATOR)")
-	cmd.Flags().StringVar(&at, "at", "03:00", "time of day (UTC, HH:MM) of the daily prebuild")
+	cmd.Flags().StringVar(&at, "at", "03:00", "time of day (UTC, HH:MM) of the daily slot")
 	_ = cmd.MarkFlagRequired("creator")
 	return cmd
 }

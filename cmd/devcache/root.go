@@ -14,6 +14,6 @@ It computes the cache key of a devcontainer.json, looks the image up through
 devcache-proxy and, on a miss, builds it with devcache-frontend on buildkitd
 and pushes it for the next environment of the same project.`)
 	root.AddCommand(newBuildCommand(), newKeyCommand())
-	root.AddCommand(newPrebuildCommand(), newEnvCommand())
+	root.AddCommand(newPrebuildCommand(), newEnvCommand(), newPrefetchCommand())
 	return root
 }

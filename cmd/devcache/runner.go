@@ -32,7 +32,15 @@ type runnerOptions struct {
 	snapshotter   string
 	cacheDisabled bool
 	progress      progressui.DisplayMode
+	platform      platformFlag
+	compression   string
+	// snapshotterAuth is devcache-snapshotter's docker config directory.
+	snapshotterAuth string
 }
+
+// remoteSnapshotter is devcache-snapshotter's name in containerd's config
+// (contrib/snapshotter): pulls into it start lazily.
+const remoteSnapshotter = "devcache"
 
 func envOr(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -47,7 +55,10 @@ func (o *runnerOptions) register(f *pflag.FlagSet) {
 	o.proxyOptions.register(f)
 	f.StringVar(&o.containerd, "containerd-address", os.Getenv("CONTAINERD_ADDRESS"), "containerd socket to make the image available in ($CONTAINERD_ADDRESS; empty: only print the reference)")
 	f.StringVar(&o.namespace, "namespace", envOr("CONTAINERD_NAMESPACE", "devcache"), "containerd namespace ($CONTAINERD_NAMESPACE)")
-	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER)")
+	f.StringVar(&o.snapshotter, "snapshotter", os.Getenv("CONTAINERD_SNAPSHOTTER"), "containerd snapshotter to unpack into ($CONTAINERD_SNAPSHOTTER); \"devcache\" (devcache-snapshotter) starts eStargz images lazily")
+	f.StringVar(&o.snapshotterAuth, "snapshotter-docker-config", os.Getenv("DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG"), "with --snapshotter devcache: the snapshotter's docker config directory (its $DOCKER_CONFIG), given the pull's credentials ($DEVCACHE_SNAPSHOTTER_DOCKER_CONFIG)")
+	f.StringVar(&o.compression, "layer-compression", envOr("DEVCACHE_LAYER_COMPRESSION", imagecache.CompressionEStargz), "compression of built layers: "+strings.Join(imagecache.LayerCompressions, ", ")+" ($DEVCACHE_LAYER_COMPRESSION; estargz starts lazily with --snapshotter devcache, zstd is smaller but always pulled in full)")
+	o.platform.register(f)
 	f.BoolVar(&o.cacheDisabled, "cache-disabled", os.Getenv("DEVCACHE_CACHE_DISABLED") == "true", "the runner's switch: no cache lookups, no pushes ($DEVCACHE_CACHE_DISABLED=true)")
 }
 
@@ -57,6 +68,9 @@ type proxyOptions struct {
 	proxyAdmin  string
 	adminSecret string
 	proxyState  string
+	adminCA     string
+	adminCert   string
+	adminKey    string
 }
 
 func (o *proxyOptions) register(f *pflag.FlagSet) {
@@ -64,6 +78,9 @@ func (o *proxyOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.proxyAdmin, "proxy-admin", os.Getenv("DEVCACHE_PROXY_ADMIN"), "devcache-proxy admin endpoint: unix:<path>, host:port or URL ($DEVCACHE_PROXY_ADMIN)")
 	f.StringVar(&o.proxyState, "proxy-state-dir", os.Getenv("DEVCACHE_PROXY_STATE_DIR"), "on the proxy's host: its state directory, for the admin socket and secret ($DEVCACHE_PROXY_STATE_DIR)")
 	f.StringVar(&o.adminSecret, "proxy-admin-secret-file", os.Getenv("DEVCACHE_PROXY_ADMIN_SECRET_FILE"), "file holding the admin endpoint's secret ($DEVCACHE_PROXY_ADMIN_SECRET_FILE; or $DEVCACHE_PROXY_ADMIN_SECRET)")
+	f.StringVar(&o.adminCA, "proxy-admin-ca", os.Getenv("DEVCACHE_PROXY_ADMIN_CA"), "with an https:// --proxy-admin: CA bundle that verifies it ($DEVCACHE_PROXY_ADMIN_CA; default: the system roots)")
+	f.StringVar(&o.adminCert, "proxy-admin-cert", os.Getenv("DEVCACHE_PROXY_ADMIN_CERT"), "with an https:// --proxy-admin: this runner's client certificate ($DEVCACHE_PROXY_ADMIN_CERT)")
+	f.StringVar(&o.adminKey, "proxy-admin-key", os.Getenv("DEVCACHE_PROXY_ADMIN_KEY"), "the client certificate's private key ($DEVCACHE_PROXY_ADMIN_KEY)")
 }
 
 // credentials returns the proxy's credential issuer.
@@ -75,7 +92,11 @@ func (o *proxyOptions) credentials() (*proxyCredentials, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret), host: o.proxy}, nil
+	opts, err := credentials.TLSOptions(o.proxyAdmin, o.adminCA, o.adminCert, o.adminKey)
+	if err != nil {
+		return nil, fmt.Errorf("--proxy-admin: %w", err)
+	}
+	return &proxyCredentials{client: credentials.NewClient(o.proxyAdmin, secret, opts...), host: o.proxy}, nil
 }
 
 func (o *proxyOptions) secret() (string, error) {
@@ -98,6 +119,9 @@ func (o *proxyOptions) secret() (string, error) {
 
 // cache wires a Cache from the options; cleanup closes its clients.
 func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imagecache.Cache, func(), error) {
+	if err := imagecache.CheckCompression(o.compression); err != nil {
+		return nil, nil, fmt.Errorf("--layer-compression: %w", err)
+	}
 	var closers []func()
 	cleanup := func() {
 		for _, c := range closers {
@@ -115,13 +139,21 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		cleanup()
 		return nil, nil, err
 	}
+	ps, err := o.platform.platforms()
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	// One list for the key and the build, so the two never disagree.
 	c := &imagecache.Cache{
-		Keyer:       imagecache.HostKeyer{},
+		Keyer:       imagecache.HostKeyer{Platforms: ps},
 		Credentials: creds,
-		Registry:    &imagecache.OCIRegistry{},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut},
+		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression},
 		ProxyHost:   o.proxy,
-		Disabled:    o.cacheDisabled || o.proxy == "",
+		Disabled:    o.cacheDisabled,
+		// Runners that miss one key build it once (a lease in the proxy).
+		OneBuild: &imagecache.OneBuild{},
 	}
 	if o.containerd != "" {
 		cc, err := containerd.New(o.containerd, containerd.WithTimeout(10*time.Second))
@@ -130,7 +162,11 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 			return nil, nil, fmt.Errorf("containerd at %s: %w", o.containerd, err)
 		}
 		closers = append(closers, func() { _ = cc.Close() })
-		c.Runtime = &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter}
+		rt := &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter, Remote: o.snapshotter == remoteSnapshotter}
+		if o.snapshotterAuth != "" {
+			rt.RemoteAuth = imagecache.DockerConfigAuth(o.snapshotterAuth)
+		}
+		c.Runtime = rt
 	}
 	return c, cleanup, nil
 }

@@ -74,7 +74,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		if tp != nil {
 			p = *tp
 		}
-		inputs := cachekey.Inputs{DevcontainerJSON: src.Data}
+		// Every image of a multi-platform build carries the key over all its platforms.
+		inputs := cachekey.Inputs{DevcontainerJSON: src.Data, Platforms: bc.BuildPlatforms}
 		var base llbgen.Base
 		if df != nil {
 			inputs.Dockerfile = df.data

@@ -39,6 +39,7 @@ func loadFeatures(ctx context.Context, c client.Client, o options, src *dockerui
 	fs, err := features.Order(ctx, r, cfg.Features, features.OrderOpt{
 		Override: cfg.OverrideFeatureInstallOrder,
 		Subst:    o.subst.String,
+		Source:   cfg.Source,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,8 @@
 // The key is sha256 over a canonical list of named inputs:
 //
 //	schema                 the key schema version (SchemaVersion)
+//	platform               the target platform(s), normalised as containerd's
+//	                       platforms package does, sorted, comma-separated
 //	devcontainer.json      sha256 of the file's bytes as read
 //	dockerfile             sha256 of the referenced Dockerfile's bytes (build configs)
 //	image                  the manifest digest of a directly referenced image

@@ -8,11 +8,14 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // SchemaVersion changes whenever the key's definition or the frontend's
 // LLB template changes in a way that alters built images.
-const SchemaVersion = "1"
+//
+// 2: the target platform(s) became an input.
+const SchemaVersion = "2"
 
 // Labels written into the image.
 const (
@@ -25,6 +28,7 @@ const (
 // Input names.
 const (
 	InputSchema       = "schema"
+	InputPlatform     = "platform"
 	InputDevcontainer = "devcontainer.json"
 	InputDockerfile   = "dockerfile"
 	InputImage        = "image"
@@ -49,6 +53,9 @@ type Inputs struct {
 	ImageDigest digest.Digest
 	// Features in install order.
 	Features []Feature
+	// Platforms are the build's target platforms (all of them for a
+	// multi-platform build); empty means this process's default platform.
+	Platforms []ocispecs.Platform
 }
 
 // Input is one named input value.
@@ -60,6 +67,7 @@ type Input struct {
 func (in Inputs) List() []Input {
 	l := []Input{
 		{InputSchema, SchemaVersion},
+		{InputPlatform, FormatPlatforms(in.Platforms)},
 		{InputDevcontainer, digest.FromBytes(in.DevcontainerJSON).String()},
 	}
 	if in.Dockerfile != nil {

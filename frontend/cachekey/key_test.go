@@ -71,3 +71,31 @@ func TestLabelsRoundTripAndDiff(t *testing.T) {
 	_, _, err = FromLabels(map[string]string{})
 	require.ErrorIs(t, err, cerrdefs.ErrNotFound)
 }
+
+func TestPlatformIsAnInput(t *testing.T) {
+	with := func(specs ...string) Inputs {
+		ps, err := ParsePlatforms(specs)
+		require.NoError(t, err)
+		in := base()
+		in.Platforms = ps
+		return in
+	}
+	amd, arm := with("linux/amd64"), with("linux/arm64/v8")
+	assert.NotEqual(t, amd.Key(), arm.Key(), "two platforms, two keys")
+	assert.Equal(t, arm.Key(), with("linux/arm64").Key(), "arm64/v8 normalises to arm64, as containerd does")
+	assert.Equal(t, arm.Key(), with("linux/aarch64").Key())
+	assert.Equal(t, amd.Key(), with("linux/x86_64").Key())
+	multi := with("linux/arm64,linux/amd64")
+	assert.Equal(t, multi.Key(), with("linux/amd64", "linux/arm64/v8").Key(), "a multi-platform key is over the sorted list")
+	assert.NotEqual(t, multi.Key(), amd.Key())
+	assert.Equal(t, Input{InputPlatform, "linux/amd64,linux/arm64"}, multi.List()[1])
+	assert.Equal(t, "1 linux/arm64", arm.Labels()[LabelInputPrefix+InputPlatform])
+
+	d := Diff(amd.List(), arm.List())
+	require.Len(t, d, 1)
+	assert.Equal(t, "~ platform: linux/amd64 -> linux/arm64", d[0].String())
+
+	_, err := ParsePlatforms([]string{"linux/amd64", "linux//amd64"})
+	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	assert.Contains(t, err.Error(), "linux//amd64")
+}

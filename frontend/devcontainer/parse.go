@@ -26,9 +26,16 @@ func syntaxError(filename string, data []byte, err error) error {
 	return &Error{Filename: filename, Range: Range{Start: p, End: p}, Msg: "syntax error: " + m[3]}
 }
 
+// MaxConfigSize is the largest devcontainer.json accepted: 1 MiB, far
+// beyond any real configuration, and below what an image label can carry.
+const MaxConfigSize = 1 << 20
+
 // Parse parses a devcontainer.json (JSONC) and decodes the properties that
 // affect the built image. Errors are *Error values carrying the position.
 func Parse(filename string, data []byte) (*Config, error) {
+	if len(data) > MaxConfigSize {
+		return nil, &Error{Filename: filename, Range: Range{Start: Position{1, 1}}, Msg: fmt.Sprintf("the file is %d bytes, over the limit of %d (1 MiB)", len(data), MaxConfigSize)}
+	}
 	// A UTF-8 BOM is accepted, as jsonc-parser does; blank it to keep offsets.
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		data = append([]byte("   "), data[3:]...)
@@ -118,7 +125,7 @@ func (d *decoder) build() *Build {
 }
 
 func (s *Source) errorAt(v *hujson.Value, path, msg string) *Error {
-	return &Error{Filename: s.Filename, Path: path, Range: s.rangeOf(v), Msg: msg}
+	return &Error{Filename: s.Filename, Path: path, Range: s.rangeOf(v), Msg: msg, Data: s.Data}
 }
 
 // decoder decodes typed properties, keeping the first error.

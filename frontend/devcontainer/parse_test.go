@@ -111,3 +111,12 @@ func TestSubstitute(t *testing.T) {
 	assert.Equal(t, "proj", sc.Build.Args["A"])
 	assert.Equal(t, "${localEnv:HOME}", c.ContainerEnv["H"], "the original stays raw")
 }
+
+func TestEmptyLocalEnv(t *testing.T) {
+	s := Substituter{LocalEnv: func(n string) (string, bool) {
+		v, ok := map[string]string{"SET": "x", "EMPTY": ""}[n]
+		return v, ok
+	}}
+	require.Equal(t, []string{"EMPTY", "UNSET"}, s.EmptyLocalEnv("${localEnv:SET}/${localEnv:EMPTY}/${env:UNSET}/${localEnv:D:default}/${localWorkspaceFolder}"))
+	require.Nil(t, s.EmptyLocalEnv("registry/base"))
+}

@@ -47,6 +47,29 @@ func (s *Source) Lookup(path ...string) (*hujson.Value, bool) {
 	return v, true
 }
 
+// memberRange returns the span of the object member at path, from its
+// name to the end of its value.
+func (s *Source) memberRange(path ...string) (Range, bool) {
+	if len(path) == 0 {
+		return Range{}, false
+	}
+	parent, ok := s.Lookup(path[:len(path)-1]...)
+	if !ok {
+		return Range{}, false
+	}
+	obj, ok := parent.Value.(*hujson.Object)
+	if !ok {
+		return Range{}, false
+	}
+	for i := range obj.Members {
+		m := &obj.Members[i]
+		if m.Name.Value.(hujson.Literal).String() == path[len(path)-1] {
+			return Range{Start: position(s.Data, m.Name.StartOffset), End: position(s.Data, m.Value.EndOffset)}, true
+		}
+	}
+	return Range{}, false
+}
+
 // Range returns the location of the value at path, or of the whole document
 // when the path does not exist.
 func (s *Source) Range(path ...string) Range {

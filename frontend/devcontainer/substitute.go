@@ -11,8 +11,9 @@ import (
 // reads a configuration for a build: ${localEnv:NAME[:default]} (alias
 // ${env:…}), ${localWorkspaceFolder}, ${localWorkspaceFolderBasename},
 // ${containerWorkspaceFolder} and ${containerWorkspaceFolderBasename}.
-// Anything else (${devcontainerId}, ${containerEnv:…}, unknown names) is left
-// verbatim, as the CLI leaves it at build time.
+// ${containerEnv:NAME[:default]} is expanded when ContainerEnv is set (at
+// environment start, for remoteEnv). Anything else (${devcontainerId},
+// unknown names) is left verbatim, as the CLI leaves it at build time.
 type Substituter struct {
 	// LocalEnv looks up a variable of the machine that asked for the build.
 	LocalEnv func(name string) (string, bool)
@@ -20,6 +21,9 @@ type Substituter struct {
 	LocalWorkspaceFolder string
 	// ContainerWorkspaceFolder defaults to /workspaces/<basename>.
 	ContainerWorkspaceFolder string
+	// ContainerEnv looks up a variable of the running container (nil at
+	// build time: ${containerEnv:…} stays verbatim).
+	ContainerEnv func(name string) (string, bool)
 }
 
 var varRE = regexp.MustCompile(`\$\{(.*?)\}`)
@@ -40,6 +44,17 @@ func (s Substituter) String(in string) string {
 			}
 			if len(args) > 2 {
 				return args[2]
+			}
+			return ""
+		case "containerEnv":
+			if s.ContainerEnv == nil || len(args) < 2 || args[1] == "" {
+				return m
+			}
+			if v, ok := s.ContainerEnv(args[1]); ok {
+				return v
+			}
+			if len(args) > 2 {
+				return strings.Join(args[2:], ":")
 			}
 			return ""
 		case "localWorkspaceFolder":
@@ -104,4 +119,24 @@ func substSlice(s Substituter, in []string) []string {
 		out[i] = s.String(v)
 	}
 	return out
+}
+
+// EmptyLocalEnv returns the ${localEnv:NAME} variables of in, without a
+// default, that are unset or empty: why a value came out empty (an image
+// "${localEnv:DEVCACHE_REGISTRY}/base" that became "/base").
+func (s Substituter) EmptyLocalEnv(in string) []string {
+	var names []string
+	for _, m := range varRE.FindAllStringSubmatch(in, -1) {
+		args := strings.Split(m[1], ":")
+		if (args[0] != "localEnv" && args[0] != "env") || len(args) != 2 || args[1] == "" {
+			continue
+		}
+		if s.LocalEnv != nil {
+			if v, ok := s.LocalEnv(args[1]); ok && v != "" {
+				continue
+			}
+		}
+		names = append(names, args[1])
+	}
+	return names
 }

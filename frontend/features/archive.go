@@ -35,7 +35,7 @@ func MetadataFromArchive(data []byte) ([]byte, error) {
 			return nil, fmt.Errorf("feature archive: %w: %w", err, cerrdefs.ErrInvalidArgument)
 		}
 		if path.Clean("/"+h.Name) == "/"+MetadataFile {
-			return io.ReadAll(io.LimitReader(tr, 1<<20))
+			return io.ReadAll(io.LimitReader(tr, MaxMetadataSize+1)) // ParseMetadata refuses more
 		}
 	}
 }

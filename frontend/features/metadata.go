@@ -45,8 +45,14 @@ type EnvVar struct {
 	Name, Value string
 }
 
+// MaxMetadataSize is the largest devcontainer-feature.json accepted (1 MiB).
+const MaxMetadataSize = 1 << 20
+
 // ParseMetadata parses devcontainer-feature.json (JSONC, like the CLI).
 func ParseMetadata(filename string, data []byte) (*Metadata, error) {
+	if len(data) > MaxMetadataSize {
+		return nil, fmt.Errorf("%s is over the limit of %d bytes (1 MiB): %w", filename, MaxMetadataSize, cerrdefs.ErrInvalidArgument)
+	}
 	src, err := devcontainer.ParseSource(filename, data)
 	if err != nil {
 		return nil, err

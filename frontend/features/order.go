@@ -31,6 +31,9 @@ type OrderOpt struct {
 	Override []string
 	// Subst substitutes variables in option strings (nil: none).
 	Subst func(string) string
+	// Source, when set, locates the errors of the user's Features at their
+	// entries in devcontainer.json.
+	Source *devcontainer.Source
 }
 
 // Order resolves the user's Features and everything they depend on and
@@ -47,11 +50,11 @@ func Order(ctx context.Context, r Resolver, user []devcontainer.FeatureEntry, op
 		}
 		opts, short, err := ParseOptions(value, opt.Subst)
 		if err != nil {
-			return nil, fmt.Errorf("feature %q: %w", id, err)
+			return nil, err
 		}
 		res, err := r.Resolve(ctx, ref)
 		if err != nil {
-			return nil, fmt.Errorf("feature %q: %w", id, err)
+			return nil, err
 		}
 		n := &node{f: &Feature{Ref: ref, Options: opts, Shorthand: short, Resolved: res}}
 		n.aliases = append([]string{res.Metadata.ID}, res.Metadata.LegacyIDs...)
@@ -60,7 +63,10 @@ func Order(ctx context.Context, r Resolver, user []devcontainer.FeatureEntry, op
 	for _, e := range user {
 		n, err := newNode(e.ID, e.Value)
 		if err != nil {
-			return nil, err
+			if opt.Source != nil { // the entry names the Feature
+				return nil, opt.Source.WrapAt(err, "features", e.ID)
+			}
+			return nil, fmt.Errorf("feature %q: %w", e.ID, err)
 		}
 		queue = append(queue, n)
 	}
@@ -73,7 +79,7 @@ func Order(ctx context.Context, r Resolver, user []devcontainer.FeatureEntry, op
 		for _, d := range cur.f.Metadata.DependsOn {
 			dn, err := newNode(d.Name, d.Value)
 			if err != nil {
-				return nil, fmt.Errorf("dependsOn of %q: %w", cur.f.Ref.UserID, err)
+				return nil, fmt.Errorf("dependsOn of %q: feature %q: %w", cur.f.Ref.UserID, d.Name, err)
 			}
 			cur.dependsOn = append(cur.dependsOn, dn)
 			queue = append(queue, dn)

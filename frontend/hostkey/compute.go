@@ -2,7 +2,9 @@ package hostkey
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	iofs "io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -11,11 +13,13 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/devcache/devcache/frontend/features"
 	"github.com/devcache/devcache/frontend/features/registry"
+	"github.com/devcache/devcache/frontend/metadata"
 )
 
 // Options configure Compute.
@@ -25,10 +29,12 @@ type Options struct {
 	Subst devcontainer.Substituter
 	// Keychain provides registry credentials (nil: the docker config).
 	Keychain authn.Keychain
-	// HTTPClient fetches tarball Features (nil: http.DefaultClient).
+	// HTTPClient fetches tarball Features (nil: internal/httpclient's, with timeouts).
 	HTTPClient *http.Client
 	// Insecure lists registries reached over plain HTTP besides loopback.
 	Insecure []string
+	// Platforms are the build's target platforms (nil: this host's).
+	Platforms []ocispecs.Platform
 }
 
 func (o Options) insecure(reg string) bool {
@@ -48,7 +54,7 @@ func (o Options) insecure(reg string) bool {
 // Compute returns the cache-key inputs of the devcontainer.json at path;
 // Inputs.Key() is the key the frontend writes into the image built from it.
 func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, error) {
-	var in cachekey.Inputs
+	in := cachekey.Inputs{Platforms: opt.Platforms}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return in, err
@@ -72,7 +78,7 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 		}
 	}
 	fs, err := features.Order(ctx, &resolver{dir: dir, opt: opt, lock: lock}, cfg.Features, features.OrderOpt{
-		Override: cfg.OverrideFeatureInstallOrder, Subst: opt.Subst.String,
+		Override: cfg.OverrideFeatureInstallOrder, Subst: opt.Subst.String, Source: raw.Source,
 	})
 	if err != nil {
 		return in, err
@@ -83,27 +89,48 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 		}
 		in.Features = append(in.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
 	}
+	// The frontend writes this label (with the base image's entries); a
+	// configuration that makes it too large fails here, before a build.
+	if _, err := metadata.Label(nil, fs, raw); err != nil {
+		return in, wrapAt(raw.Source, err, []string{"customizations"})
+	}
 
 	if cfg.Build != nil {
 		// Relative to devcontainer.json, possibly "../Dockerfile": the
 		// user's own project, read like the build will.
 		df := filepath.Join(dir, filepath.FromSlash(cfg.Build.Dockerfile))
 		if in.Dockerfile, err = os.ReadFile(df); err != nil { //nolint:gosec // see above
-			return in, fmt.Errorf("build.dockerfile: %w", err)
+			if errors.Is(err, iofs.ErrNotExist) {
+				err = fmt.Errorf("the Dockerfile %s: %w", df, cerrdefs.ErrNotFound)
+			}
+			return in, wrapAt(raw.Source, err, []string{"build", "dockerfile"}, []string{"dockerFile"})
 		}
 		return in, nil
 	}
 	ref := imageRef(cfg.Image)
 	reg, _, _ := strings.Cut(ref, "/")
 	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.insecure(reg), Keychain: opt.Keychain})
+	if err == nil && d == "" {
+		err = fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
+	}
 	if err != nil {
-		return in, fmt.Errorf("image %s: %w", cfg.Image, err)
+		if names := opt.Subst.EmptyLocalEnv(raw.Image); len(names) > 0 {
+			err = fmt.Errorf("${localEnv:%s} is empty or unset, so the image is %q: %w", strings.Join(names, "}, ${localEnv:"), cfg.Image, err)
+		}
+		return in, raw.Source.WrapAt(err, "image")
 	}
 	in.ImageDigest = d
-	if in.ImageDigest == "" {
-		return in, fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
-	}
 	return in, nil
+}
+
+// wrapAt locates err at the first of paths that devcontainer.json has.
+func wrapAt(src *devcontainer.Source, err error, paths ...[]string) error {
+	for _, p := range paths {
+		if _, ok := src.Lookup(p...); ok {
+			return src.WrapAt(err, p...)
+		}
+	}
+	return err
 }
 
 // imageRef adds the tag BuildKit defaults to (latest) when there is neither

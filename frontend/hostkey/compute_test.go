@@ -30,7 +30,7 @@ func TestComputeOffline(t *testing.T) {
 	for _, i := range in.List() {
 		names = append(names, i.Name)
 	}
-	assert.Equal(t, []string{"schema", "devcontainer.json", "dockerfile", "feature:./b", "feature:./a"}, names)
+	assert.Equal(t, []string{"schema", "platform", "devcontainer.json", "dockerfile", "feature:./b", "feature:./a"}, names)
 
 	again, err := Compute(t.Context(), path, Options{})
 	require.NoError(t, err)

@@ -3,8 +3,10 @@ package hostkey
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"net/http"
 	"path/filepath"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/devcache/devcache/frontend/features"
 	"github.com/devcache/devcache/frontend/features/registry"
+	"github.com/devcache/devcache/internal/httpclient"
 )
 
 // resolver fetches Features from the host: local folders from disk,
@@ -29,8 +32,11 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 	case features.Local:
 		fsys := features.DirFS(r.dir)
 		meta, err := fsys.ReadFile(ctx, filepath.ToSlash(filepath.Join(ref.Path, features.MetadataFile)))
+		if errors.Is(err, iofs.ErrNotExist) {
+			return nil, fmt.Errorf("the local Feature's %s: %w", filepath.Join(r.dir, ref.Path, features.MetadataFile), cerrdefs.ErrNotFound)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("local Feature %s: %w", ref.UserID, err)
+			return nil, err
 		}
 		md, err := features.ParseMetadata(ref.UserID+"/"+features.MetadataFile, meta)
 		if err != nil {
@@ -44,11 +50,11 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 	case features.Tarball:
 		dt, err := r.get(ctx, ref.URL)
 		if err != nil {
-			return nil, fmt.Errorf("feature %s: %w", ref.UserID, err)
+			return nil, err
 		}
 		meta, err := features.MetadataFromArchive(dt)
 		if err != nil {
-			return nil, fmt.Errorf("feature %s: %w", ref.UserID, err)
+			return nil, err
 		}
 		md, err := features.ParseMetadata(ref.UserID+"/"+features.MetadataFile, meta)
 		if err != nil {
@@ -58,7 +64,7 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 	case features.OCI:
 		return r.oci(ctx, ref)
 	}
-	return nil, fmt.Errorf("feature %s: unsupported type %q: %w", ref.UserID, ref.Type, cerrdefs.ErrNotImplemented)
+	return nil, fmt.Errorf("unsupported Feature type %q: %w", ref.Type, cerrdefs.ErrNotImplemented)
 }
 
 func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolved, error) {
@@ -71,20 +77,20 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	ropt := registry.Options{Insecure: r.opt.insecure(ref.Registry), Keychain: r.opt.Keychain}
 	dt, d, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, ropt)
 	if err != nil {
-		return nil, fmt.Errorf("feature %s: %w", ref.UserID, err)
+		return nil, err
 	}
 	var m ocispecs.Manifest
 	if err := json.Unmarshal(dt, &m); err != nil || len(m.Layers) == 0 {
-		return nil, fmt.Errorf("feature %s: not a Feature manifest: %w", ref.UserID, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: not a Feature manifest: %w", ref.Registry+"/"+ref.Repository+what, cerrdefs.ErrInvalidArgument)
 	}
 	meta := []byte(m.Annotations["dev.containers.metadata"])
 	if len(meta) == 0 {
 		layer, err := registry.FetchBlob(ctx, ref.Registry+"/"+ref.Repository+"@"+m.Layers[0].Digest.String(), ropt)
 		if err != nil {
-			return nil, fmt.Errorf("feature %s: %w", ref.UserID, err)
+			return nil, err
 		}
 		if meta, err = features.MetadataFromArchive(layer); err != nil {
-			return nil, fmt.Errorf("feature %s: %w", ref.UserID, err)
+			return nil, err
 		}
 	}
 	md, err := features.ParseMetadata(ref.UserID+"/"+features.MetadataFile, meta)
@@ -101,7 +107,7 @@ func (r *resolver) get(ctx context.Context, url string) ([]byte, error) {
 	}
 	c := r.opt.HTTPClient
 	if c == nil {
-		c = http.DefaultClient
+		c = httpclient.Client(0)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -5,12 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 
+	cerrdefs "github.com/containerd/errdefs"
+
 	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/devcache/devcache/frontend/features"
 )
 
 // LabelKey is the image label that carries the metadata.
 const LabelKey = "devcontainer.metadata"
+
+// MaxLabelSize is the largest label value written (1 MiB): image configs
+// are read whole by every client, and registries cap their size.
+const MaxLabelSize = 1 << 20
 
 // Entry is one element of the label array: members in order.
 type Entry []devcontainer.Member
@@ -127,5 +133,8 @@ func Label(base []Entry, fs []*features.Feature, c *devcontainer.Config) (string
 		return "", nil
 	}
 	b.WriteString(" ]")
+	if b.Len() > MaxLabelSize {
+		return "", fmt.Errorf("the %s label would be %d bytes, over the limit of %d (1 MiB): shorten customizations or lifecycle commands in devcontainer.json or its Features: %w", LabelKey, b.Len(), MaxLabelSize, cerrdefs.ErrInvalidArgument)
+	}
 	return b.String(), nil
 }

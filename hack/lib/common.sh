@@ -26,7 +26,10 @@ DEVCONTAINERS_CLI="${DEVCACHE_CACHE}/devcontainers-cli-${DEVCONTAINERS_CLI_VERSI
 # TOOLS_BIN is keyed by the tools module's go.sum, so a pin change rebuilds.
 tools_key() { cat "${HACK_DIR}/tools/go.mod" "${HACK_DIR}/tools/go.sum" | sha256sum | cut -c1-12; }
 TOOLS_BIN="${DEVCACHE_CACHE}/tools-$(tools_key)/bin"
-export PATH="${TOOLS_BIN}:${PATH}"
+# SEAWEEDFS_BIN holds weed, keyed the same way by its own tools module.
+seaweedfs_key() { cat "${HACK_DIR}/tools/seaweedfs/go.mod" "${HACK_DIR}/tools/seaweedfs/go.sum" | sha256sum | cut -c1-12; }
+SEAWEEDFS_BIN="${DEVCACHE_CACHE}/seaweedfs-$(seaweedfs_key)/bin"
+export PATH="${TOOLS_BIN}:${SEAWEEDFS_BIN}:${PATH}"
 # buildx looks for itself as a docker CLI plugin under DOCKER_CONFIG; keep the
 # project's docker config apart from the user's.
 export DOCKER_CONFIG="${DOCKER_CONFIG:-${DEVCACHE_STATE}/docker}"

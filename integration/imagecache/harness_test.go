@@ -56,9 +56,16 @@ func newEnv(t *testing.T) *env {
 	return e
 }
 
-func startProxy(t testing.TB) *proxy {
+func startProxy(t testing.TB) *proxy { return startProxyTTL(t, 0) }
+
+// startProxyTTL starts a proxy whose runner credentials live ttl (0: the
+// default).
+func startProxyTTL(t testing.TB, ttl time.Duration) *proxy {
 	t.Helper()
 	cfg := config.Default()
+	if ttl > 0 {
+		cfg.Auth.CredentialTTL.Duration = ttl
+	}
 	cfg.Server.StateDir = t.TempDir()
 	cfg.Server.AdminAddr, cfg.Auth.KeysFile = "", ""
 	require.NoError(t, cfg.Finish())

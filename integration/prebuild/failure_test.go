@@ -74,3 +74,37 @@ func phasesOf(r phase.Record) []phase.Phase {
 	}
 	return out
 }
+
+// TestSnapshotAndOverallTimeouts: the snapshotting timeout (stop, capture,
+// push) and the overall timeout each fail a prebuild, with their reason,
+// and clean up.
+func TestSnapshotAndOverallTimeouts(t *testing.T) {
+	s := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	h := newHost(t, s, filepath.Join(t.TempDir(), "a"))
+	project := projectName(t)
+
+	// Snapshotting: the setup is fine; stopping and capturing cannot fit in 1 ms.
+	ws, cfg := newProject(t, `{"image": "busybox", "onCreateCommand": "mkdir -p /opt && dd if=/dev/zero of=/opt/blob bs=1M count=8"}`, nil)
+	res, err := h.runner(t).Run(ctx, runner.Request{Project: project, EnvironmentClass: "small", WorkspaceFolder: ws, ConfigFile: cfg,
+		Timeouts: runner.Timeouts{Snapshot: time.Millisecond}})
+	require.ErrorContains(t, err, "snapshotting timed out after 1ms")
+	require.Equal(t, phase.Failed, res.Prebuild.Phase)
+	require.Contains(t, res.Prebuild.Reason, "snapshotting timed out")
+	require.Contains(t, phasesOf(res.Record), phase.Stopping, "it fired after the commands, while stopping or capturing")
+	require.Empty(t, h.containers(t, ctx))
+
+	// Overall: a setup within the execution timeout but past the overall one.
+	ws, cfg = newProject(t, `{"image": "busybox", "onCreateCommand": "echo started; sleep 120"}`, nil)
+	start := time.Now()
+	res, err = h.runner(t).Run(ctx, runner.Request{Project: project, EnvironmentClass: "small", WorkspaceFolder: ws, ConfigFile: cfg,
+		Timeouts: runner.Timeouts{Execution: 10 * time.Minute, Overall: 3 * time.Second}})
+	require.ErrorContains(t, err, "prebuild timed out after 3s")
+	require.Less(t, time.Since(start), 60*time.Second)
+	require.Equal(t, phase.Failed, res.Prebuild.Phase)
+	require.Empty(t, h.containers(t, ctx))
+	list, err := h.catalog().List(ctx, project)
+	require.NoError(t, err)
+	require.Len(t, list, 2, "both recorded as failed")
+}

@@ -193,8 +193,11 @@ func scanBlobs(t *testing.T, ctx context.Context, ref string, secrets ...string)
 	}
 }
 
-// removeOnCleanup removes the environment's container before the host's
-// containerd stops (cleanups run last-registered first), so no shim is left.
+// removeOnCleanup waits for the environment's lifecycle commands after
+// waitFor (so Steps and their files are complete), then removes its
+// container before the host's containerd stops (cleanups run
+// last-registered first), so no shim is left.
 func removeOnCleanup(t *testing.T, r *environment.Result) {
 	t.Cleanup(func() { require.NoError(t, r.Container.Remove(context.Background())) })
+	require.NoError(t, r.Wait(), "the lifecycle commands after waitFor")
 }

@@ -70,7 +70,7 @@ func TestExpiryAndGC(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reports[i], errs[i] = gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), sweepAt)
+			reports[i], errs[i] = gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Layout.Namer, p.svc.Config.Expiry(), sweepAt)
 		}()
 	}
 	wg.Wait()
@@ -91,7 +91,7 @@ func TestExpiryAndGC(t *testing.T) {
 	assert.Equal(t, http.StatusOK, st, "the re-pushed tag survives the sweep")
 
 	// A second sweep finds nothing left to do.
-	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), sweepAt)
+	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Layout.Namer, p.svc.Config.Expiry(), sweepAt)
 	require.NoError(t, err)
 	assert.Equal(t, 0, rep.Deleted)
 	assert.Equal(t, 2, rep.Records)
@@ -119,7 +119,7 @@ func TestPrebuildExpiry(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, get(prebuildTok, repoPrebuild, "pb1"), "the prebuild expired")
 	assert.Equal(t, http.StatusOK, get(cacheTok, repoA, "k1"), "the cached image pushed with it did not")
 
-	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Config.Expiry(), time.Now())
+	rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Layout.Namer, p.svc.Config.Expiry(), time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Expired)
 	st, _ := backendHead(t, p, "/v2/"+repoPrebuild+"/manifests/pb1")

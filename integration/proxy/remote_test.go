@@ -33,10 +33,10 @@ func TestRemoteBackend(t *testing.T) {
 		c.Backend.URL = "http://" + s.Registry
 		c.Backend.Repository = "devcache-it/gitpod-runner-{runner}/projects/{project}/{repository}"
 		c.Backend.Runner = runner
-		c.Backend.MetaRepository = "devcache-it/gitpod-runner-" + runner + "/push-records"
+		c.Backend.MetaRepository = "devcache-it/gitpod-runner-{runner}/push-records"
 	})
 	t.Cleanup(func() {
-		rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, policy.Expiry{Cache: time.Nanosecond, Prebuild: time.Nanosecond}, time.Now().Add(time.Hour))
+		rep, err := gc.Sweep(context.Background(), p.svc.Records, p.svc.Backend, p.svc.Layout.Namer, policy.Expiry{Cache: time.Nanosecond, Prebuild: time.Nanosecond}, time.Now().Add(time.Hour))
 		assert.NoError(t, err)
 		t.Logf("swept %d of %d push records", rep.Deleted, rep.Records)
 	})

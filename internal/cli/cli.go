@@ -6,13 +6,16 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
+	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/exitcode"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/version"
 )
@@ -39,24 +42,38 @@ func NewRoot(name, short, long string) *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate(version.String(name) + "\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return exitcode.With(exitcode.Usage, err)
+	})
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn or error")
 	root.PersistentFlags().StringVar(&format, "log-format", "text", "log format: text or json")
 	return root
 }
 
 // Main runs root with a context cancelled by SIGINT or SIGTERM and exits
-// non-zero with the error on stderr when the command fails.
+// non-zero with the error on stderr when the command fails, with the status
+// internal/exitcode gives the error.
 func Main(root *cobra.Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
-		code := 1
-		var ec interface{ ExitCode() int }
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
-		}
-		os.Exit(code)
+		PrintExcerpt(os.Stderr, err)
+		os.Exit(int(exitcode.Of(err)))
+	}
+}
+
+// PrintExcerpt writes the lines of the configuration an error points at,
+// as buildx does: a devcontainer.json error's own excerpt, or the sources
+// BuildKit attached to a build error.
+func PrintExcerpt(w io.Writer, err error) {
+	var ex interface{ PrintExcerpt(io.Writer) error }
+	if errors.As(err, &ex) {
+		_ = ex.PrintExcerpt(w)
+		return
+	}
+	for _, s := range solvererrdefs.Sources(err) {
+		_ = s.Print(w)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/devcache/devcache/internal/httpclient"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
@@ -33,7 +34,8 @@ type Registry struct {
 	Insecure bool
 	// Auth returns the credentials for a project (nil: anonymous).
 	Auth func(ctx context.Context, project string) (authn.Authenticator, error)
-	// Transport is the HTTP transport (default http.DefaultTransport).
+	// Transport is the HTTP transport (default: internal/httpclient's, with
+	// timeouts).
 	Transport http.RoundTripper
 }
 
@@ -51,10 +53,11 @@ func (r *Registry) repo(project string) (name.Repository, error) {
 }
 
 func (r *Registry) options(ctx context.Context, project string) ([]remote.Option, error) {
-	opts := []remote.Option{remote.WithContext(ctx)}
+	var tr http.RoundTripper = httpclient.Transport()
 	if r.Transport != nil {
-		opts = append(opts, remote.WithTransport(r.Transport))
+		tr = r.Transport
 	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(tr)}
 	if r.Auth != nil {
 		a, err := r.Auth(ctx, project)
 		if err != nil {

@@ -33,7 +33,7 @@ func (c *Container) Exec(ctx context.Context, p lifecycle.Process) (int, error) 
 	pspec := *spec.Process
 	pspec.Terminal = false
 	pspec.Args = p.Args
-	pspec.Env = append(append([]string{}, c.env...), p.Env...)
+	pspec.Env = lifecycle.MergeEnv(c.env, p.Env)
 	if p.Dir != "" {
 		pspec.Cwd = p.Dir
 	}
@@ -50,7 +50,7 @@ func (c *Container) Exec(ctx context.Context, p lifecycle.Process) (int, error) 
 					env = append(env, e)
 				}
 			}
-			pspec.Env = append(env, p.Env...)
+			pspec.Env = lifecycle.MergeEnv(env, p.Env)
 		}
 	}
 	id := fmt.Sprintf("exec-%d", execSeq.Add(1))

@@ -50,6 +50,14 @@ type Request struct {
 	Secrets lifecycle.Secrets
 	// NoPrebuild starts from scratch even when a prebuild exists.
 	NoPrebuild bool
+	// Ref is the branch, tag or commit the environment starts at (""
+	// for the prebuild's or the workspace folder's). It is resolved on
+	// Remote before anything starts; a prebuild's workspace is brought to
+	// it with git, a start from scratch gets a checkout of it.
+	Ref string
+	// Remote is the project's git remote (default: the workspace
+	// folder's origin).
+	Remote string
 }
 
 // Result is a started environment.
@@ -59,12 +67,31 @@ type Result struct {
 	Prebuild *prebuild.Prebuild `json:"prebuild,omitempty"`
 	// Reason says why no prebuild was used.
 	Reason string `json:"reason,omitempty"`
+	// Commit is the commit the environment started at (with Ref); Behind
+	// is how many commits the prebuild's was behind it (-1: unknown).
+	Commit string `json:"commit,omitempty"`
+	Behind int    `json:"behind,omitempty"`
 	// Steps are the lifecycle commands that ran, in order.
 	Steps []string `json:"steps"`
 	// Ready is the time from the request until the lifecycle commands
 	// finished; FirstCommand until a command then ran in the container.
 	Ready        time.Duration `json:"ready"`
 	FirstCommand time.Duration `json:"firstCommand"`
+	// WaitFor is the hook the environment was ready after; the later
+	// hooks run in the background until Wait returns.
+	WaitFor lifecycle.Hook `json:"waitFor"`
+
+	rest    chan struct{}
+	restErr error
+}
+
+// Wait waits for the lifecycle commands after waitFor (Steps is complete
+// then) and returns the first failure.
+func (r *Result) Wait() error {
+	if r.rest != nil {
+		<-r.rest
+	}
+	return r.restErr
 }
 
 // Create starts the environment; on error nothing is left running.
@@ -74,7 +101,23 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 	if req.ContainerWorkspace == "" {
 		req.ContainerWorkspace = "/workspaces/" + filepath.Base(req.WorkspaceFolder)
 	}
-	data, err := os.ReadFile(req.ConfigFile)
+	res := &Result{}
+	at, err := c.resolveRef(ctx, &req)
+	if err != nil {
+		return nil, err
+	}
+	pb, reason := c.pick(ctx, req)
+	if pb != nil && at != nil {
+		pb, reason = at.keep(ctx, pb, req)
+	}
+	res.Reason = reason
+	if pb == nil && at != nil {
+		// From scratch at the commit: a checkout of it, not the folder.
+		if err := at.checkout(ctx, &req, filepath.Join(c.StateDir, "environments", req.ID)); err != nil {
+			return nil, err
+		}
+	}
+	data, err := at.config(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -82,9 +125,6 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{}
-	pb, reason := c.pick(ctx, req)
-	res.Reason = reason
 	lr := &lifecycle.Runner{Host: lifecycle.Host{BaseEnv: os.Environ()}, HostDir: req.WorkspaceFolder, ContainerDir: req.ContainerWorkspace, Env: req.Secrets.Env()}
 	done := func(r lifecycle.Result) {
 		res.Steps = append(res.Steps, r.Step.Name())
@@ -119,12 +159,18 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 		hooks = append(append([]lifecycle.Hook{}, lifecycle.PrebuildHooks...), lifecycle.UserHooks...)
 		mounts = []specs.Mount{{Destination: req.ContainerWorkspace, Type: "bind", Source: req.WorkspaceFolder, Options: []string{"rbind", "rw"}}}
 	}
+	var secretDir string
 	if req.Secrets.HasFiles() {
-		dir := filepath.Join(c.StateDir, "environments", req.ID, "secrets")
-		if err := req.Secrets.WriteFiles(dir); err != nil {
+		secretDir = filepath.Join(c.StateDir, "environments", req.ID, "secrets")
+		if err := req.Secrets.WriteFiles(secretDir); err != nil {
 			return nil, err
 		}
-		mounts = append(mounts, specs.Mount{Destination: lifecycle.SecretsDir, Type: "bind", Source: dir, Options: []string{"rbind", "ro"}})
+		defer func() {
+			if err != nil {
+				_ = os.RemoveAll(secretDir)
+			}
+		}()
+		mounts = append(mounts, specs.Mount{Destination: lifecycle.SecretsDir, Type: "bind", Source: secretDir, Options: []string{"rbind", "ro"}})
 	}
 	img, err := container.Pull(ctx, c.Client, ref, c.Pull)
 	if err != nil {
@@ -151,18 +197,60 @@ func (c *Creator) Create(ctx context.Context, req Request) (_ *Result, err error
 		}
 	}()
 	lr.Container = ctr
-	for _, h := range hooks {
+	settings, err := lifecycle.ReadSettings(label, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := matchUID(ctx, ctr, lr.User, req.ContainerWorkspace, settings); err != nil {
+		return nil, err
+	}
+	if pb != nil && at != nil {
+		changed, err := at.sync(ctx, ctr, pb, req, res)
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			// New content: updateContentCommand, as the spec says; never
+			// onCreateCommand (the prebuild ran it).
+			hooks = append([]lifecycle.Hook{lifecycle.UpdateContent}, hooks...)
+		}
+	}
+	if lr.Env, err = sessionEnv(ctx, ctr, lr.User, settings, req); err != nil {
+		return nil, err
+	}
+	now, later := splitAtWaitFor(hooks, settings.WaitFor)
+	for _, h := range now {
 		if err := lr.RunAll(ctx, hs.Steps(h), done); err != nil {
 			return nil, err
 		}
 	}
 	res.Ready = time.Since(start)
+	res.WaitFor = settings.WaitFor
 	if _, err := ctr.Exec(ctx, lifecycle.Process{Args: []string{"/bin/sh", "-c", "true"}, Output: discard{}}); err != nil {
 		return nil, err
 	}
 	res.FirstCommand = time.Since(start)
 	res.Container = ctr
-	log.G(ctx).Info("environment ready", "container", req.ID, "ready", res.Ready.Round(time.Millisecond), "first-command", res.FirstCommand.Round(time.Millisecond))
+	log.G(ctx).Info("environment ready", "container", req.ID, "wait-for", settings.WaitFor, "ready", res.Ready.Round(time.Millisecond), "first-command", res.FirstCommand.Round(time.Millisecond))
+	res.rest = make(chan struct{})
+	go func() {
+		defer close(res.rest)
+		for _, h := range later {
+			if res.restErr = lr.RunAll(ctx, hs.Steps(h), done); res.restErr != nil {
+				log.G(ctx).Error("lifecycle command after waitFor failed", "error", res.restErr)
+				break
+			}
+		}
+		if secretDir != "" {
+			// The commands that needed them have ended.
+			if err := os.RemoveAll(secretDir); err != nil {
+				log.G(ctx).Warn("removing the secret files", "error", err)
+			}
+		}
+	}()
+	if len(later) == 0 {
+		<-res.rest
+	}
 	return res, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -59,4 +60,26 @@ func (h Host) Exec(ctx context.Context, p Process) (int, error) {
 		return -1, err
 	}
 	return 0, nil
+}
+
+// MergeEnv returns base with add's NAME=value pairs applied: a name that
+// is already set is replaced in place (a process sees each name once; the
+// later value wins), new names are appended in order.
+func MergeEnv(base, add []string) []string {
+	out := append([]string{}, base...)
+	at := map[string]int{}
+	for i, kv := range out {
+		k, _, _ := strings.Cut(kv, "=")
+		at[k] = i
+	}
+	for _, kv := range add {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := at[k]; ok {
+			out[i] = kv
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
 }

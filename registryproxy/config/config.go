@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
@@ -34,9 +35,12 @@ type Server struct {
 	Addr string `toml:"addr"`
 	// DebugAddr serves /metrics and /debug/health ("" disables it).
 	DebugAddr string `toml:"debug_addr"`
-	// AdminAddr serves the credentials endpoint: "unix:<path>" or a
-	// loopback host:port (default unix:<state_dir>/admin.sock).
+	// AdminAddr serves the credentials endpoint: "unix:<path>" or
+	// host:port (default unix:<state_dir>/admin.sock). An address off
+	// loopback requires AdminTLS.
 	AdminAddr string `toml:"admin_addr"`
+	// AdminTLS serves the admin endpoint over TLS, with client certificates.
+	AdminTLS AdminTLS `toml:"admin_tls"`
 	// StateDir holds keys and the embedded registry's storage.
 	StateDir string `toml:"state_dir"`
 	// Realm overrides the token endpoint URL put in challenges.
@@ -47,6 +51,31 @@ type Server struct {
 	// DrainTimeout bounds the graceful shutdown (default 30s).
 	DrainTimeout Duration `toml:"drain_timeout"`
 }
+
+// Admin endpoint client authentication modes.
+const (
+	// ClientAuthCertificate: a client certificate signed by client_ca.
+	ClientAuthCertificate = "certificate"
+	// ClientAuthSecret: the admin secret (a bearer token), over TLS.
+	ClientAuthSecret = "secret"
+	// ClientAuthEither: a client certificate, or else the admin secret.
+	ClientAuthEither = "either"
+)
+
+// AdminTLS is [server.admin_tls].
+type AdminTLS struct {
+	// Cert and Key are the admin listener's certificate and key.
+	Cert string `toml:"cert"`
+	Key  string `toml:"key"`
+	// ClientCA verifies runners' client certificates.
+	ClientCA string `toml:"client_ca"`
+	// ClientAuth is certificate, secret or either (default: certificate
+	// when client_ca is set, secret otherwise).
+	ClientAuth string `toml:"client_auth"`
+}
+
+// Enabled reports whether the admin endpoint serves TLS.
+func (a AdminTLS) Enabled() bool { return a.Cert != "" || a.Key != "" }
 
 // Auth configures tokens and credentials.
 type Auth struct {
@@ -102,7 +131,9 @@ type Backend struct {
 	Repository string `toml:"repository"`
 	// Runner fills {runner} in Repository.
 	Runner string `toml:"runner"`
-	// MetaRepository holds push records (default devcache/push-records).
+	// MetaRepository holds push records (default
+	// devcache/{runner}/push-records: each runner its own). It must lie
+	// outside every name Repository renders.
 	MetaRepository string `toml:"meta_repository"`
 	// EmbeddedListen is where the embedded registry listens: "unix:<path>"
 	// (default unix:<state_dir>/backend.sock) or a loopback host:port.
@@ -134,7 +165,7 @@ func Default() *Config {
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
 			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
 		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
-		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: "devcache/push-records"},
+		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: policy.DefaultMetaTemplate},
 	}
 }
 
@@ -201,6 +232,9 @@ func (c *Config) Finish() error {
 	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
 		return errors.New("server.tls_cert and server.tls_key go together")
 	}
+	if err := c.finishAdmin(); err != nil {
+		return err
+	}
 	if c.Auth.TokenTTL.Duration < time.Minute {
 		return errors.New("auth.token_ttl must be at least 1m (clients refresh at 60s)")
 	}
@@ -233,7 +267,21 @@ func (c *Config) Finish() error {
 	default:
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
 	}
+	if _, err := c.Layout(); err != nil {
+		return err
+	}
+	// The embedded registry has no authentication: it never listens
+	// beyond this host (the admin endpoint's rule is in finishAdmin).
+	if e := c.Backend.EmbeddedListen; e != "" && !strings.HasPrefix(e, "unix:") && !loopback(e) {
+		return fmt.Errorf("backend.embedded_listen %q is not a unix socket or loopback address: the embedded registry serves every project's images without authentication", e)
+	}
 	return nil
+}
+
+// Layout is the validated backend layout: client repositories and the
+// push-record repository of this runner.
+func (c *Config) Layout() (*policy.Layout, error) {
+	return policy.NewLayout(c.Backend.Repository, c.Backend.MetaRepository, c.Backend.Runner)
 }
 
 // Expiry is the expiry policy of the configuration.

@@ -3,7 +3,7 @@ package credentials
 import (
 	"bytes"
 	"context"
-	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/token"
 )
 
@@ -90,14 +91,15 @@ func (l *Local) Issue(_ context.Context, req Request) (Credential, error) {
 // Path is the admin endpoint's path.
 const Path = "/v1/credentials"
 
-// Handler serves POST /v1/credentials with JSON Request bodies, requiring
-// "Authorization: Bearer <admin secret>".
-func Handler(issuer Issuer, secret string) http.Handler {
+// Handler serves POST /v1/credentials with JSON Request bodies to callers
+// that auth admits (SecretAuth for "Authorization: Bearer <admin secret>").
+func Handler(issuer Issuer, auth Authenticator) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+Path, func(w http.ResponseWriter, r *http.Request) {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
-			http.Error(w, `{"error":"unauthorized"}`, http.StatusUnauthorized)
+		who, err := auth.Authenticate(r)
+		if err != nil {
+			log.G(r.Context()).Warn("admin endpoint: refused", "remote", r.RemoteAddr, "error", err)
+			writeErr(w, http.StatusUnauthorized, err)
 			return
 		}
 		var req Request
@@ -106,6 +108,7 @@ func Handler(issuer Issuer, secret string) http.Handler {
 			return
 		}
 		cred, err := issuer.Issue(r.Context(), req)
+		log.G(r.Context()).Info("admin endpoint: credential", "caller", who, "project", req.Project, "purpose", req.Purpose, "ok", err == nil)
 		if err != nil {
 			status := http.StatusInternalServerError
 			if errdefs.IsInvalidArgument(err) {
@@ -132,11 +135,26 @@ type Client struct {
 	base   string
 	secret string
 	hc     *http.Client
+	// certFile names the client certificate in errors.
+	certFile string
+}
+
+// ClientOption configures a Client.
+type ClientOption func(*Client)
+
+// WithTLS sets the TLS configuration of an https admin endpoint (its CA, the
+// runner's client certificate); certFile names that certificate in errors.
+func WithTLS(cfg *tls.Config, certFile string) ClientOption {
+	return func(c *Client) {
+		c.hc.Transport = &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+		c.certFile = certFile
+	}
 }
 
 // NewClient returns a client for addr ("unix:<path>", "host:port" or an
-// http(s) URL) authenticating with the admin secret.
-func NewClient(addr, secret string) *Client {
+// http(s) URL) authenticating with the admin secret ("" for none: a client
+// certificate given WithTLS authenticates instead).
+func NewClient(addr, secret string, opts ...ClientOption) *Client {
 	c := &Client{secret: secret, hc: &http.Client{Timeout: 30 * time.Second}}
 	switch {
 	case strings.HasPrefix(addr, "unix:"):
@@ -151,6 +169,9 @@ func NewClient(addr, secret string) *Client {
 	default:
 		c.base = "http://" + addr
 	}
+	for _, o := range opts {
+		o(c)
+	}
 	return c
 }
 
@@ -161,11 +182,13 @@ func (c *Client) Issue(ctx context.Context, req Request) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
-	hr.Header.Set("Authorization", "Bearer "+c.secret)
+	if c.secret != "" {
+		hr.Header.Set("Authorization", "Bearer "+c.secret)
+	}
 	hr.Header.Set("Content-Type", "application/json")
 	resp, err := c.hc.Do(hr) //nolint:gosec // the admin address is operator configuration
 	if err != nil {
-		return Credential{}, fmt.Errorf("admin endpoint: %w: %w", err, errdefs.ErrUnavailable)
+		return Credential{}, c.transportError(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

@@ -32,7 +32,7 @@ func TestAdminEndpoint(t *testing.T) {
 	ks, err := token.NewKeySet([]token.Key{{ID: "k", Private: priv}})
 	require.NoError(t, err)
 	auth := token.NewAuthority(ks, "iss", "svc")
-	srv := httptest.NewServer(Handler(&Local{Authority: auth, DefaultTTL: 10 * time.Minute, MaxTTL: time.Hour}, "secret"))
+	srv := httptest.NewServer(Handler(&Local{Authority: auth, DefaultTTL: 10 * time.Minute, MaxTTL: time.Hour}, SecretAuth("secret")))
 	defer srv.Close()
 	ctx := context.Background()
 

@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/containerd/errdefs"
 
@@ -47,6 +49,9 @@ func ParseRepository(name string) (Repository, bool) {
 type Namer struct {
 	template string
 	runner   string
+
+	once sync.Once
+	re   *regexp.Regexp // Parse's matcher, built on first use
 }
 
 // DefaultTemplate keeps backend names equal to client names.

@@ -242,6 +242,9 @@ func (s *Store) List(ctx context.Context) iter.Seq2[Record, error] {
 				if errdefs.IsNotFound(err) {
 					continue // deleted meanwhile (another replica's sweep)
 				}
+				if err == nil && TagFor(r.Repository, r.Tag) != t {
+					continue // not written by a proxy: its tag does not match its contents
+				}
 				if !yield(r, err) {
 					return
 				}

@@ -81,7 +81,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 		if dgst != rt.Digest {
 			return errcode.New(errcode.DigestInvalid, "manifest digest does not match the reference")
 		}
-		return s.forwardManifest(w, r, rt, body, dgst)
+		return s.forwardManifest(w, r, rt, body, dgst, nil)
 	}
 
 	backendRepo := s.backendName(rt.Name)
@@ -110,12 +110,18 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 	case policy.TagRefuse:
 		return errcode.New(errcode.TagInvalid, "tag %s is immutable: it already holds %s", rt.Tag, current)
 	}
-	rec := pushrecord.Record{Repository: backendRepo, Tag: rt.Tag, Digest: dgst, PushedAt: s.now().UTC()}
-	if err := s.o.Records.Put(r.Context(), rec); err != nil {
-		return err
-	}
-	log.G(r.Context()).Info("tag pushed", "repository", rt.Name, "tag", rt.Tag, "digest", dgst)
-	return s.forwardManifest(w, r, rt, body, dgst)
+	// The record is written only once the backend has accepted the
+	// manifest: a refused manifest leaves nothing behind. A crash between
+	// the two leaves a tag without a record, which is served as absent and
+	// may be pushed again.
+	return s.forwardManifest(w, r, rt, body, dgst, func(dgst digest.Digest) error {
+		rec := pushrecord.Record{Repository: backendRepo, Tag: rt.Tag, Digest: dgst, PushedAt: s.now().UTC()}
+		if err := s.o.Records.Put(r.Context(), rec); err != nil {
+			return err
+		}
+		log.G(r.Context()).Info("tag pushed", "repository", rt.Name, "tag", rt.Tag, "digest", dgst)
+		return nil
+	})
 }
 
 // tagDigest asks the backend which digest a tag holds ("" if none).
@@ -141,20 +147,24 @@ func (s *Server) tagDigest(r *http.Request, rt route.Route) (digest.Digest, erro
 	}
 }
 
-func (s *Server) forwardManifest(w http.ResponseWriter, r *http.Request, rt route.Route, body []byte, dgst digest.Digest) error {
+// forwardManifest PUTs the manifest to the backend; accepted, when set,
+// runs after the backend answered 201 and before the client hears of it.
+func (s *Server) forwardManifest(w http.ResponseWriter, r *http.Request, rt route.Route, body []byte, dgst digest.Digest, accepted func(digest.Digest) error) error {
 	resp, err := s.upstream(r, http.MethodPut, s.manifestPath(rt, rt.Reference()), nil, io.NopCloser(bytes.NewReader(body)), int64(len(body)))
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode != http.StatusCreated {
-		if rt.Tag != "" {
-			s.o.Records.Forget(s.backendName(rt.Name), rt.Tag)
-		}
 		return relay(w, resp, r.Method)
 	}
 	_ = resp.Body.Close()
 	if d := resp.Header.Get("Docker-Content-Digest"); d != "" {
 		dgst = digest.Digest(d)
+	}
+	if accepted != nil {
+		if err := accepted(dgst); err != nil {
+			return err
+		}
 	}
 	w.Header().Set("Location", (&url.URL{Path: "/v2/" + rt.Name + "/manifests/" + dgst.String()}).String())
 	w.Header().Set("Docker-Content-Digest", dgst.String())

@@ -12,6 +12,7 @@ import (
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/errcode"
+	"github.com/devcache/devcache/registryproxy/lease"
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/pushrecord"
 	"github.com/devcache/devcache/registryproxy/route"
@@ -40,6 +41,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics, if set, receives per-request observations.
 	Metrics *Metrics
+	// Leases, if set, serves the build-lease endpoint (LeasePrefix).
+	Leases *lease.Manager
 }
 
 // Server is an http.Handler serving /token and /v2/.
@@ -79,8 +82,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Header().Set("X-Request-Id", id)
 	rec.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 	kind := "token"
+	guardBody(w, r, r.URL.Path == "/token")
 	if r.URL.Path == "/token" {
 		s.serveToken(rec, r)
+	} else if strings.HasPrefix(r.URL.Path, LeasePrefix) {
+		kind = "lease"
+		s.serveLease(rec, r)
 	} else {
 		kind = s.serveRegistry(rec, r)
 	}

@@ -12,11 +12,19 @@ import (
 	"github.com/devcache/devcache/registryproxy/route"
 )
 
+// DefaultTagsPage is the page size of a tag listing that names no n
+// (route.MaxTagsPage caps the ones that do).
+const DefaultTagsPage = 100
+
 func (s *Server) serveTags(w http.ResponseWriter, r *http.Request, rt route.Route) error {
-	q := url.Values{}
-	if rt.N >= 0 {
-		q.Set("n", strconv.Itoa(rt.N))
+	// Always paged: a listing without n gets DefaultTagsPage tags and a
+	// Link to the next page, so one request costs a bounded number of
+	// record reads.
+	n := rt.N
+	if n < 0 {
+		n = DefaultTagsPage
 	}
+	q := url.Values{"n": {strconv.Itoa(n)}}
 	if rt.Last != "" {
 		q.Set("last", rt.Last)
 	}

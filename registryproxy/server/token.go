@@ -21,6 +21,9 @@ type tokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
+// maxTokenBody caps a POST /token form.
+const maxTokenBody = 64 << 10
+
 // serveToken implements GET (Basic auth, repeated scope) and POST (OAuth2
 // form: grant_type password or refresh_token, space-separated scope).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -34,14 +37,34 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		scopes = q["scope"]
 		offline = q.Get("offline_token") == "true"
 	case http.MethodPost:
-		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		// Credentials sent in the header are checked before the body is
+		// read: a refused client never gets to send one.
+		if _, basic, ok := r.BasicAuth(); ok {
+			if _, err := s.o.Authority.VerifyCredential(basic); err != nil {
+				log.G(r.Context()).Info("token request refused", "error", err)
+				// Close instead of draining the unread body first (net/http
+				// would wait for it to keep the connection alive).
+				w.Header().Set("Connection", "close")
+				writeOAuthError(w, http.StatusUnauthorized, "invalid_client")
+				return
+			}
+			password = basic
+		}
+		if r.ContentLength > maxTokenBody {
+			w.Header().Set("Connection", "close")
+			writeOAuthError(w, http.StatusRequestEntityTooLarge, "invalid_request")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxTokenBody)
 		if err := r.ParseForm(); err != nil {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request")
 			return
 		}
 		switch r.PostForm.Get("grant_type") {
 		case "password":
-			password = r.PostForm.Get("password")
+			if p := r.PostForm.Get("password"); p != "" {
+				password = p
+			}
 		case "refresh_token":
 			password = r.PostForm.Get("refresh_token")
 		default:

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,12 +21,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/tlsfiles"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/gc"
 	"github.com/devcache/devcache/registryproxy/keys"
+	"github.com/devcache/devcache/registryproxy/lease"
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/pushrecord"
 	"github.com/devcache/devcache/registryproxy/server"
@@ -35,6 +38,7 @@ import (
 // Service is an assembled proxy.
 type Service struct {
 	Config    *config.Config
+	Layout    *policy.Layout
 	Keys      *keys.File
 	Authority *token.Authority
 	Backend   registryproxy.Backend
@@ -100,6 +104,17 @@ func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private 
 	return backend.NewRemote(o)
 }
 
+// LeaseStore is where build leases live: next to the embedded registry's
+// storage (shared by replicas that share it), or in the state directory
+// in front of a remote registry (one replica, or replicas sharing the
+// state directory).
+func LeaseStore(cfg *config.Config) lease.Store {
+	if cfg.Backend.Type == "embedded" {
+		return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "registry", "devcache-leases")}
+	}
+	return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "leases")}
+}
+
 // New assembles a proxy from cfg.
 func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err := os.MkdirAll(cfg.Server.StateDir, 0o700); err != nil {
@@ -109,7 +124,7 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	namer, err := policy.NewNamer(cfg.Backend.Repository, cfg.Backend.Runner)
+	layout, err := cfg.Layout()
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +134,11 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	records := pushrecord.NewStore(be, cfg.Backend.MetaRepository)
+	records := pushrecord.NewStore(be, layout.Meta)
 	srv, err := server.New(server.Options{
 		Authority:     auth,
 		Backend:       be,
-		Namer:         namer,
+		Namer:         layout.Namer,
 		Records:       records,
 		UploadSecret:  kf.UploadSecret,
 		Realm:         cfg.Server.Realm,
@@ -132,12 +147,13 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
 		Metrics:       server.NewMetrics(reg),
+		Leases:        &lease.Manager{Store: LeaseStore(cfg)},
 	})
 	if err != nil {
 		_ = be.Close()
 		return nil, err
 	}
-	return &Service{Config: cfg, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
+	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
 }
 
 // Close releases the backend.
@@ -166,15 +182,18 @@ func (s *Service) Run(ctx context.Context) error {
 		name string
 		srv  *http.Server
 		ln   net.Listener
-		tls  bool
+		tls  *tls.Config
 	}
 	var ls []listener
-	add := func(name, addr string, h http.Handler, tls bool) error {
+	base := context.WithoutCancel(ctx)
+	add := func(name, addr string, h http.Handler, tc *tls.Config) error {
 		ln, err := Listen(addr)
 		if err != nil {
 			return fmt.Errorf("%s listener %s: %w", name, addr, err)
 		}
-		ls = append(ls, listener{name, &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}, ln, tls})
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second, TLSConfig: tc,
+			BaseContext: func(net.Listener) context.Context { return base }}
+		ls = append(ls, listener{name, srv, ln, tc})
 		lg.Info("listening", "listener", name, "addr", ln.Addr().String())
 		return nil
 	}
@@ -183,10 +202,22 @@ func (s *Service) Run(ctx context.Context) error {
 			_ = l.ln.Close()
 		}
 	}
-	if err := add("registry", cfg.Server.Addr, s.Server, cfg.Server.TLSCert != ""); err != nil {
+	var registryTLS *tls.Config
+	if cfg.Server.TLSCert != "" {
+		kp, err := tlsfiles.KeyPair(cfg.Server.TLSCert, cfg.Server.TLSKey, time.Now())
+		if err != nil {
+			return fmt.Errorf("server.tls_cert: %w", err)
+		}
+		registryTLS = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{kp}}
+	}
+	adminAuthn, adminTLS, err := adminAuth(cfg, s.Keys.AdminSecret)
+	if err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), s.Keys.AdminSecret), false); err != nil {
+	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
+		return err
+	}
+	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
@@ -194,7 +225,7 @@ func (s *Service) Run(ctx context.Context) error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/debug/health", s.health)
-		if err := add("debug", cfg.Server.DebugAddr, mux, false); err != nil {
+		if err := add("debug", cfg.Server.DebugAddr, mux, nil); err != nil {
 			closeAll()
 			return err
 		}
@@ -206,8 +237,8 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, l := range ls {
 		go func() {
 			var err error
-			if l.tls {
-				err = l.srv.ServeTLS(l.ln, cfg.Server.TLSCert, cfg.Server.TLSKey)
+			if l.tls != nil {
+				err = l.srv.ServeTLS(l.ln, "", "")
 			} else {
 				err = l.srv.Serve(l.ln)
 			}
@@ -242,7 +273,7 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Config.Expiry(), time.Now())
+			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Layout.Namer, s.Config.Expiry(), time.Now())
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
 				continue

@@ -39,6 +39,13 @@ func (s *Snapshotter) prepareRemote(ctx context.Context, id, key, target string,
 	}
 	remoteLabels := maps.Clone(labels)
 	remoteLabels[snapshotter.LabelRemote] = "true"
+	if mr, ok := s.remote.(snapshotter.ModeReporter); ok {
+		mode, reason := mr.Mode(mp)
+		remoteLabels[snapshotter.LabelRemote] = mode
+		if reason != "" {
+			remoteLabels[snapshotter.LabelRemoteReason] = truncate(reason, maxReasonLen)
+		}
+	}
 	err = s.commit(ctx, true, target, key, append(opts, snapshots.WithLabels(remoteLabels))...)
 	if err != nil && !errdefs.IsAlreadyExists(err) {
 		l.Warn("failed to commit remote snapshot", "remote-snapshot-prepared", false, "error", err)
@@ -81,7 +88,7 @@ func (s *Snapshotter) checkAvailability(ctx context.Context, key string) error {
 	}
 	for _, l := range remote {
 		if err := s.remote.Check(ctx, l.mp, l.labels); err != nil {
-			return fmt.Errorf("layer at %s: %w: %w", l.mp, err, errdefs.ErrUnavailable)
+			return fmt.Errorf("%s: %w: %w", describeLayer(l.mp, l.labels), err, errdefs.ErrUnavailable)
 		}
 	}
 	return nil
@@ -150,4 +157,25 @@ func (s *Snapshotter) unmountRemote(ctx context.Context) {
 			log.G(ctx).Warn("failed to unmount remote snapshot", "mountpoint", mp, "error", err)
 		}
 	}
+}
+
+// maxReasonLen keeps LabelRemoteReason well inside containerd's 4 KiB label
+// limit.
+const maxReasonLen = 512
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-len("…")] + "…"
+}
+
+// describeLayer names a remote layer for errors: its digest and image when
+// containerd passed them, else its mountpoint.
+func describeLayer(mp string, labels map[string]string) string {
+	d, ref := labels[snapshotter.LabelCRILayerDigest], labels[snapshotter.LabelCRIImageRef]
+	if d == "" || ref == "" {
+		return "layer at " + mp
+	}
+	return fmt.Sprintf("layer %s of image %s (at %s)", d, ref, mp)
 }

@@ -129,3 +129,26 @@ func TestRemoteHandshake(t *testing.T) {
 	_, err = sn.Mounts(ctx, "container")
 	require.NoError(t, err)
 }
+
+// modeFS is a fakeFS that says it restored every layer fully, and why.
+type modeFS struct{ fakeFS }
+
+func (m *modeFS) Mode(string) (string, string) {
+	return snapshotter.RemoteFull, "the registry does not serve range requests"
+}
+
+// TestRemoteModeLabels: a RemoteFS that reports how it restored a layer
+// has it recorded on the committed snapshot, where a runner reads it.
+func TestRemoteModeLabels(t *testing.T) {
+	requiresRoot(t)
+	ctx := context.Background()
+	sn, err := overlay.New(ctx, t.TempDir(), overlay.WithRemoteFS(&modeFS{fakeFS{mounted: map[string]bool{}}}))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sn.Close() })
+	_, err = sn.Prepare(ctx, "extract-1", "", remoteLabels("chain1"))
+	require.True(t, errdefs.IsAlreadyExists(err), "got %v", err)
+	info, err := sn.Stat(ctx, "chain1")
+	require.NoError(t, err)
+	require.Equal(t, snapshotter.RemoteFull, info.Labels[snapshotter.LabelRemote])
+	require.Equal(t, "the registry does not serve range requests", info.Labels[snapshotter.LabelRemoteReason])
+}

@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
+	"github.com/devcache/devcache/internal/httpclient"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/snapshotter"
 )
@@ -25,6 +27,9 @@ type Auto struct {
 	lazy *Lazy // nil without FUSE
 	full *Full
 	opts options
+	// fallbacks holds, per mountpoint, why its layer was restored fully,
+	// until Mode reads it.
+	fallbacks sync.Map
 }
 
 var _ snapshotter.RemoteFS = (*Auto)(nil)
@@ -52,23 +57,36 @@ func (a *Auto) Mount(ctx context.Context, mountpoint string, labels map[string]s
 		return err
 	}
 	l := log.G(ctx).With("layer", lr.digest)
+	full := func(reason string) error {
+		a.fallbacks.Store(mountpoint, reason)
+		return a.full.Mount(ctx, mountpoint, labels)
+	}
 	if a.lazy == nil {
 		l.Info("FUSE unavailable, restoring fully")
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("FUSE is unavailable to devcache-snapshotter")
 	}
 	if err := a.rangeSupported(ctx, lr); err != nil {
 		l.Info("registry does not serve range requests, restoring fully", "reason", err)
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("the registry does not serve range requests: " + err.Error())
 	}
 	if err := a.lazy.Mount(ctx, mountpoint, labels); err != nil {
 		if errdefs.IsNotImplemented(err) {
 			return err
 		}
 		l.Warn("lazy mount failed, restoring fully", "error", err)
-		return a.full.Mount(ctx, mountpoint, labels)
+		return full("the lazy mount failed: " + err.Error())
 	}
+	a.fallbacks.Delete(mountpoint)
 	l.Info("mounted layer lazily")
 	return nil
+}
+
+// Mode implements snapshotter.ModeReporter.
+func (a *Auto) Mode(mountpoint string) (mode, reason string) {
+	if r, ok := a.fallbacks.LoadAndDelete(mountpoint); ok {
+		return snapshotter.RemoteFull, r.(string)
+	}
+	return snapshotter.RemoteLazy, ""
 }
 
 // Check checks the layer the way it was restored.
@@ -100,7 +118,7 @@ func (a *Auto) rangeSupported(ctx context.Context, lr layerRef) error {
 	if err != nil {
 		return err
 	}
-	rt, err := transport.NewWithContext(ctx, ref.Context().Registry, auth, http.DefaultTransport, []string{ref.Context().Scope(transport.PullScope)})
+	rt, err := transport.NewWithContext(ctx, ref.Context().Registry, auth, httpclient.Transport(), []string{ref.Context().Scope(transport.PullScope)})
 	if err != nil {
 		return err
 	}
@@ -110,7 +128,7 @@ func (a *Auto) rangeSupported(ctx context.Context, lr layerRef) error {
 		return err
 	}
 	req.Header.Set("Range", "bytes=0-0")
-	resp, err := (&http.Client{Transport: rt}).Do(req)
+	resp, err := (&http.Client{Transport: rt, Timeout: httpclient.ResponseHeader}).Do(req)
 	if err != nil {
 		return err
 	}

@@ -144,3 +144,6 @@ func (f *Full) Check(_ context.Context, mountpoint string, _ map[string]string) 
 // Unmount is a no-op: an extracted layer is plain files, removed with the
 // snapshot.
 func (f *Full) Unmount(context.Context, string) error { return nil }
+
+// Mode implements snapshotter.ModeReporter: always full.
+func (f *Full) Mode(string) (mode, reason string) { return snapshotter.RemoteFull, "" }

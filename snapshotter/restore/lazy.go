@@ -29,19 +29,24 @@ const (
 
 // Lazy mounts eStargz layers through stargz-snapshotter's FUSE filesystem.
 type Lazy struct {
-	fs snapshot.FileSystem
+	fs   snapshot.FileSystem
+	opts options
 }
 
 var _ snapshotter.RemoteFS = (*Lazy)(nil)
 
 // DefaultLazyConfig is the stargz filesystem configuration devcache uses:
 // verified layers only, prefetch up to the landmark, background fetch of the
-// rest, caches on disk under the restorer's root.
+// rest, caches on disk under the restorer's root. A registry that stops
+// answering fails a read with an I/O error after FetchTimeoutSec (30 s,
+// stargz's default is 300 s) and its few retries, instead of hanging the
+// environment's command.
 func DefaultLazyConfig() config.Config {
 	return config.Config{
 		PrefetchTimeoutSec: 30,
 		MaxConcurrency:     2,
 		NoPrometheus:       true,
+		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2},
 	}
 }
 
@@ -68,7 +73,7 @@ func NewLazy(root string, cfg config.Config, opts ...Opt) (*Lazy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting stargz filesystem: %w", err)
 	}
-	return &Lazy{fs: fs}, nil
+	return &Lazy{fs: fs, opts: o}, nil
 }
 
 // Mount mounts the layer lazily at mountpoint; it returns once the TOC is
@@ -77,8 +82,17 @@ func (l *Lazy) Mount(ctx context.Context, mountpoint string, labels map[string]s
 	if _, err := layerFromLabels(labels); err != nil {
 		return err
 	}
-	return l.fs.Mount(ctx, mountpoint, labels)
+	if err := l.fs.Mount(ctx, mountpoint, labels); err != nil {
+		return err
+	}
+	if ref := labels[snapshotter.LabelPrefetch]; ref != "" {
+		go l.prefetch(context.WithoutCancel(ctx), mountpoint, ref)
+	}
+	return nil
 }
+
+// Mode implements snapshotter.ModeReporter: always lazy.
+func (l *Lazy) Mode(string) (mode, reason string) { return snapshotter.RemoteLazy, "" }
 
 // Check reports whether the mount still serves the layer.
 func (l *Lazy) Check(ctx context.Context, mountpoint string, labels map[string]string) error {

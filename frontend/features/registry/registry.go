@@ -18,6 +18,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/devcache/devcache/internal/httpclient"
 )
 
 // Options configure FetchManifest.
@@ -45,7 +47,7 @@ func FetchManifest(ctx context.Context, ref string, opt Options) ([]byte, digest
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	desc, err := remote.Get(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc))
+	desc, err := remote.Get(r, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(httpclient.Transport()))
 	if err != nil {
 		return nil, "", fmt.Errorf("fetching the manifest of %s: %w", ref, kind(err))
 	}
@@ -87,7 +89,7 @@ func FetchBlob(ctx context.Context, ref string, opt Options) ([]byte, error) {
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	l, err := remote.Layer(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc))
+	l, err := remote.Layer(d, remote.WithContext(ctx), remote.WithAuthFromKeychain(kc), remote.WithTransport(httpclient.Transport()))
 	if err != nil {
 		return nil, fmt.Errorf("fetching %s: %w", ref, kind(err))
 	}
