@@ -146,7 +146,9 @@ type ClientOption func(*Client)
 // runner's client certificate); certFile names that certificate in errors.
 func WithTLS(cfg *tls.Config, certFile string) ClientOption {
 	return func(c *Client) {
-		c.hc.Transport = &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+		// HTTP/1.1 over dialTLS, whose connections report the endpoint's
+		// refusal of the client certificate as the alert it sent.
+		c.hc.Transport = &http.Transport{DialTLSContext: dialTLS(cfg), TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment}
 		c.certFile = certFile
 	}
 }
