@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
 	"github.com/devcache/devcache/registryproxy/token"
@@ -128,7 +129,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 			c()
 		}
 	}
-	bk, err := bkclient.New(ctx, o.buildkitHost)
+	bk, err := bkclient.New(ctx, o.buildkitHost, tracing.BuildKitOpts()...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("buildkitd at %s: %w", o.buildkitHost, err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/tlsfiles"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
@@ -213,10 +214,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
+	if err := add("registry", cfg.Server.Addr, tracing.Handler(s.Server, "registry"), registryTLS); err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), adminTLS); err != nil {
+	if err := add("admin", cfg.Server.AdminAddr, tracing.Handler(credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), "admin"), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
