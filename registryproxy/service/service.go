@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/tlsfiles"
@@ -222,10 +221,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	if cfg.Server.DebugAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/debug/health", s.health)
-		if err := add("debug", cfg.Server.DebugAddr, mux, nil); err != nil {
+		if err := add("debug", cfg.Server.DebugAddr, s.DebugHandler(), nil); err != nil {
 			closeAll()
 			return err
 		}
@@ -281,23 +277,4 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 			log.G(ctx).Info("expiry sweep", "records", rep.Records, "expired", rep.Expired, "deleted", rep.Deleted)
 		}
 	}
-}
-
-// health checks that the backend answers its /v2/ endpoint.
-func (s *Service) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/v2/", nil)
-	resp, err := s.Backend.RoundTrip(req)
-	if err != nil {
-		http.Error(w, "backend unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		http.Error(w, "backend unhealthy", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
