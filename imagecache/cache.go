@@ -85,7 +85,11 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		pctx, end := res.begin(ctx, PhaseCredentials)
 		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
 		end(err)
-		if err != nil {
+		switch {
+		case cerrdefs.IsPermissionDenied(err):
+			// The proxy's cache switch is off: the runner's choice, not a fault.
+			reason = fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
+		case err != nil:
 			reason, warning = fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
 		}
 	}

@@ -62,7 +62,7 @@ func LoadAuthority(cfg *config.Config) (*keys.File, *token.Authority, error) {
 
 // Issuer returns a local credential issuer for the configuration.
 func Issuer(cfg *config.Config, a *token.Authority) *credentials.Local {
-	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration}
+	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration, CacheDisabled: !cfg.CacheEnabled()}
 }
 
 // NewBackend opens the configured backend. private starts an embedded
