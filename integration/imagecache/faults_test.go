@@ -2,6 +2,7 @@ package imagecache
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -114,12 +115,28 @@ func lazyBehindFront(t *testing.T, project string, rate int64) (*env, *freshRunn
 // gets an I/O error, within a bounded time, and never wrong bytes.
 func TestLazyStartRegistryGoneMidCommand(t *testing.T) {
 	_, warm, f, hit := lazyBehindFront(t, "gone", 1<<20)
+	// The registry goes once the command has started (it signals through a
+	// bind mount), before it reads the blob.
+	sig := shortDir(t)
 	go func() {
-		time.Sleep(2 * time.Second)
-		f.vanish()
+		for {
+			if _, err := os.Stat(filepath.Join(sig, "started")); err == nil {
+				f.vanish()
+				return
+			}
+			select {
+			case <-t.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}()
 	t0 := time.Now()
-	out, err := warm.run(t, hit.Image, "sh", "-c", "cat /etc/greeting; sleep 3; cat /opt-blob | wc -c")
+	sn := warm.cache.Runtime.(*imagecache.Containerd).Snapshotter
+	out, err := warm.host.Ctr(t.Context(), warm.ns, "run", "--rm", "--snapshotter", sn,
+		"--mount", "type=bind,src="+sig+",dst=/signal,options=rbind:rw",
+		hit.Image, fmt.Sprintf("c-%d", time.Now().UnixNano()),
+		"sh", "-c", "set -o pipefail; cat /etc/greeting; touch /signal/started; sleep 3; cat /opt-blob | wc -c")
 	took := time.Since(t0)
 	t.Logf("after %v: %v\n%s", took.Round(time.Millisecond), err, out)
 	require.Error(t, err, "the command read a file the registry could no longer serve")
@@ -184,7 +201,7 @@ func TestLazyStartCorruptedChunk(t *testing.T) {
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode, "the TOC is intact: the layer mounts lazily")
 
-	out, err := warm.run(t, hit.Image, "sh", "-c", "cat /etc/greeting; cat /opt-blob | wc -c")
+	out, err := warm.run(t, hit.Image, "sh", "-c", "set -o pipefail; cat /etc/greeting; cat /opt-blob | wc -c")
 	t.Logf("%v\n%s", err, out)
 	require.Error(t, err, "the corrupted chunk must not be served")
 	assert.Contains(t, out, "Input/output error")

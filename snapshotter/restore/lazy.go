@@ -40,13 +40,16 @@ var _ snapshotter.RemoteFS = (*Lazy)(nil)
 // rest, caches on disk under the restorer's root. A registry that stops
 // answering fails a read with an I/O error after FetchTimeoutSec (30 s,
 // stargz's default is 300 s) and its few retries, instead of hanging the
-// environment's command.
+// environment's command. CheckAlways makes every container start on a layer
+// not fetched in full check that its registry still answers (one ranged
+// GET), so a registry gone before the start fails the start, naming the
+// layer, instead of the command's first read.
 func DefaultLazyConfig() config.Config {
 	return config.Config{
 		PrefetchTimeoutSec: 30,
 		MaxConcurrency:     2,
 		NoPrometheus:       true,
-		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2},
+		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2, CheckAlways: true},
 	}
 }
 
