@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 func newCredentialsCommand() *cobra.Command {
@@ -47,7 +47,7 @@ admin socket, authenticated with the key file's admin secret), or with
 			if err != nil {
 				return err
 			}
-			req := credentials.Request{Project: project, Purpose: token.Purpose(purpose), TTL: ttl}
+			req := credentials.Request{Project: project, Purpose: contract.Purpose(purpose), TTL: ttl}
 			var issuer credentials.Issuer
 			if local {
 				_, auth, err := service.LoadAuthority(cfg)

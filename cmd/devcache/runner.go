@@ -15,9 +15,9 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // runnerOptions are the runner host's settings: where buildkitd, the proxy
@@ -177,8 +177,8 @@ type proxyCredentials struct {
 	host   string
 }
 
-func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
-	cred, err := p.client.Issue(ctx, credentials.Request{Project: project, Purpose: token.Purpose(purpose)})
+func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
+	cred, err := p.client.Issue(ctx, credentials.Request{Project: project, Purpose: purpose})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/automations"
@@ -271,7 +272,7 @@ func (j *job) capture(ctx context.Context) (string, error) {
 	}
 	res, err := capture.Capture(ctx, src, capture.Options{
 		Base:             j.base,
-		Target:           j.r.Registry + "/" + prebuild.Repository(j.req.Project) + ":" + prebuild.CaptureTag(j.p.ID),
+		Target:           j.r.Registry + "/" + contract.RepositoryName(j.req.Project, contract.KindPrebuild) + ":" + prebuild.CaptureTag(j.p.ID),
 		Workspaces:       workspaces,
 		EnvironmentClass: j.req.EnvironmentClass,
 		ConfigKey:        j.image.ConfigKey,

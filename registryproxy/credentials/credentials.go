@@ -14,6 +14,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/token"
 )
@@ -22,15 +23,15 @@ import (
 // {"project":"p1","purpose":"create","ttl":"10m"} (ttl optional).
 type Request struct {
 	Project string
-	Purpose token.Purpose
+	Purpose contract.Purpose
 	// TTL is optional; the proxy's default applies when zero.
 	TTL time.Duration
 }
 
 type wireRequest struct {
-	Project string        `json:"project"`
-	Purpose token.Purpose `json:"purpose"`
-	TTL     string        `json:"ttl,omitempty"`
+	Project string           `json:"project"`
+	Purpose contract.Purpose `json:"purpose"`
+	TTL     string           `json:"ttl,omitempty"`
 }
 
 // MarshalJSON writes the TTL as a Go duration string.
