@@ -13,6 +13,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 )
 
@@ -47,7 +48,7 @@ type Request struct {
 	Workspace Workspace
 	// Project is the environment's project; "" builds without the cache.
 	Project string
-	Purpose Purpose
+	Purpose contract.Purpose
 	// SkipImageCache skips lookup and push for this request
 	// (--skip-image-cache).
 	SkipImageCache bool
@@ -59,9 +60,6 @@ type Request struct {
 
 	vars Variables
 }
-
-// Repository is where a project's cached images live, as clients name it.
-func Repository(project string) string { return "projects/" + project + "/image-build" }
 
 // Get returns the image for req: from the cache on a hit, built otherwise.
 func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
@@ -115,7 +113,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	if reason != "" {
 		return c.buildWithoutCache(ctx, req, res, reason)
 	}
-	ref := c.ProxyHost + "/" + Repository(req.Project) + ":" + key.Encoded()
+	ref := c.ProxyHost + "/" + contract.RepositoryName(req.Project, contract.KindImageBuild) + ":" + key.Encoded()
 
 	pctx, end = res.begin(ctx, PhaseLookup)
 	hit, err := c.Registry.Lookup(pctx, ref, creds)
@@ -142,7 +140,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		imports = append(imports, s.Cache)
 		log.G(ctx).Info("reusing the build cache of an earlier image of the project", "image", s.Image, "why", s.Why, "differs", strings.Join(s.Differs, ","))
 	}
-	if req.Purpose != PurposeCreate {
+	if !req.Purpose.MayPush() {
 		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})

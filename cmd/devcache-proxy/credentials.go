@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 func newCredentialsCommand() *cobra.Command {
@@ -48,7 +48,7 @@ admin socket, authenticated with the key file's admin secret), or with
 			if err != nil {
 				return err
 			}
-			req := credentials.Request{Project: project, Purpose: token.Purpose(purpose), TTL: ttl, For: forWhat}
+			req := credentials.Request{Project: project, Purpose: contract.Purpose(purpose), TTL: ttl, For: forWhat}
 			var issuer credentials.Issuer
 			if local {
 				_, auth, err := service.LoadAuthority(cfg)

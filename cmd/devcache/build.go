@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/tracing"
 )
@@ -102,9 +103,9 @@ func runBuildTraced(ctx context.Context, cmd *cobra.Command, o *runnerOptions, w
 	if logFormat(cmd) != string(log.FormatJSON) {
 		c.Status = cmd.ErrOrStderr() // the hit line, whatever the log level
 	}
-	purpose := imagecache.PurposeCreate
+	purpose := contract.PurposeCreate
 	if bf.rebuild {
-		purpose = imagecache.PurposeRebuild
+		purpose = contract.PurposeRebuild
 	}
 	return c.Get(ctx, imagecache.Request{
 		Workspace: w, Project: bf.project, Purpose: purpose, SkipImageCache: bf.skipImageCache, NoBuildCache: bf.noCache,

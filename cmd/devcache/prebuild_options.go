@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/catalog"
 	"github.com/devcache/devcache/prebuild/container"
@@ -64,7 +65,7 @@ func (o *prebuildOptions) credentials(ctx context.Context, project string) (*ima
 		return nil, err
 	}
 	c.forPrebuild = true
-	return c.Issue(ctx, project, imagecache.PurposeCreate)
+	return c.Issue(ctx, project, contract.PurposeCreate)
 }
 
 func authenticator(c *imagecache.HostCredentials) authn.Authenticator {
@@ -175,7 +176,7 @@ func (a cacheImages) Image(ctx context.Context, project, folder, config string) 
 	}
 	res, err := a.c.Get(ctx, imagecache.Request{
 		Workspace: imagecache.Workspace{Folder: folder, Config: config},
-		Project:   project, Purpose: imagecache.PurposeCreate,
+		Project:   project, Purpose: contract.PurposeCreate,
 	})
 	if err != nil {
 		return nil, err

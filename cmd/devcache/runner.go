@@ -15,10 +15,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // runnerOptions are the runner host's settings: where buildkitd, the proxy
@@ -182,8 +182,8 @@ type proxyCredentials struct {
 	forPrebuild bool
 }
 
-func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
-	req := credentials.Request{Project: project, Purpose: token.Purpose(purpose), For: credentials.ForImageCache}
+func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
+	req := credentials.Request{Project: project, Purpose: purpose, For: credentials.ForImageCache}
 	if p.forPrebuild {
 		req.For = credentials.ForPrebuild
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/token"
 )
@@ -24,7 +25,7 @@ import (
 // and for optional).
 type Request struct {
 	Project string
-	Purpose token.Purpose
+	Purpose contract.Purpose
 	// For is ForImageCache, ForPrebuild or "" (not said).
 	For string
 	// TTL is optional; the proxy's default applies when zero.
@@ -32,10 +33,10 @@ type Request struct {
 }
 
 type wireRequest struct {
-	Project string        `json:"project"`
-	Purpose token.Purpose `json:"purpose"`
-	TTL     string        `json:"ttl,omitempty"`
-	For     string        `json:"for,omitempty"`
+	Project string           `json:"project"`
+	Purpose contract.Purpose `json:"purpose"`
+	TTL     string           `json:"ttl,omitempty"`
+	For     string           `json:"for,omitempty"`
 }
 
 // MarshalJSON writes the TTL as a Go duration string.

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/token"
 )
 
@@ -30,20 +31,20 @@ func TestCacheSwitchOff(t *testing.T) {
 	c := NewClient(srv.URL, "secret")
 	ctx := context.Background()
 
-	for _, purpose := range []token.Purpose{token.PurposeCreate, token.PurposeRebuild, token.PurposeRefresh} {
+	for _, purpose := range []contract.Purpose{contract.PurposeCreate, contract.PurposeRebuild, contract.PurposeRefresh} {
 		_, err = c.Issue(ctx, Request{Project: "p1", Purpose: purpose, For: ForImageCache})
 		require.Error(t, err, purpose)
 		assert.True(t, errors.Is(err, ErrCacheDisabled), "%v", err)
 		assert.True(t, errdefs.IsPermissionDenied(err), "%v", err)
 		assert.Contains(t, err.Error(), "image cache is disabled on this runner")
 	}
-	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: token.PurposeCreate, For: ForPrebuild})
+	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeCreate, For: ForPrebuild})
 	require.NoError(t, err, "prebuild repositories are not affected by the image-cache switch")
-	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: token.PurposeCreate})
+	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeCreate})
 	require.NoError(t, err)
 
 	local.CacheDisabled = false
-	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: token.PurposeCreate, For: ForImageCache})
+	_, err = c.Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeCreate, For: ForImageCache})
 	require.NoError(t, err)
 
 	var r Request

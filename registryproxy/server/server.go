@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/errcode"
@@ -232,7 +233,7 @@ func newRequestID() string {
 // repository (projects/<p>/image-build), as its name or a mount's source.
 func touchesImageCache(rt route.Route) bool {
 	for _, n := range []string{rt.Name, rt.From} {
-		if r, ok := policy.ParseRepository(n); ok && r.Kind == policy.KindImageBuild {
+		if r, ok := policy.ParseRepository(n); ok && r.Kind == contract.KindImageBuild {
 			return true
 		}
 	}
