@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/metrics"
 	"github.com/devcache/devcache/internal/tlsfiles"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
@@ -44,6 +44,7 @@ type Service struct {
 	Records   *pushrecord.Store
 	Server    *server.Server
 	Metrics   *prometheus.Registry
+	m         *server.Metrics
 }
 
 // LoadAuthority reads (or creates) the key file and returns its authority.
@@ -131,8 +132,9 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := metrics.NewRegistry()
+	m := server.NewMetrics(reg)
+	be = backend.Instrument(be, m.ObserveBackend)
 	records := pushrecord.NewStore(be, layout.Meta)
 	srv, err := server.New(server.Options{
 		Authority:     auth,
@@ -145,14 +147,14 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		Expiry:        cfg.Expiry(),
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
-		Metrics:       server.NewMetrics(reg),
+		Metrics:       m,
 		Leases:        &lease.Manager{Store: LeaseStore(cfg)},
 	})
 	if err != nil {
 		_ = be.Close()
 		return nil, err
 	}
-	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
+	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg, m: m}, nil
 }
 
 // Close releases the backend.
@@ -216,7 +218,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), adminTLS); err != nil {
+	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(countIssued(Issuer(cfg, s.Authority), s.m), adminAuthn), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
@@ -270,6 +272,7 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Layout.Namer, s.Config.Expiry(), time.Now())
+			s.observeSweep(rep, err)
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
 				continue
