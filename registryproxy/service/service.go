@@ -45,6 +45,9 @@ type Service struct {
 	Server    *server.Server
 	Metrics   *prometheus.Registry
 	m         *server.Metrics
+	// measured is Backend with its round trips observed in m; what the
+	// server, the push records and the sweeper use.
+	measured registryproxy.Backend
 }
 
 // LoadAuthority reads (or creates) the key file and returns its authority.
@@ -134,11 +137,11 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	}
 	reg := metrics.NewRegistry()
 	m := server.NewMetrics(reg)
-	be = backend.Instrument(be, m.ObserveBackend)
-	records := pushrecord.NewStore(be, layout.Meta)
+	measured := backend.Instrument(be, m.ObserveBackend)
+	records := pushrecord.NewStore(measured, layout.Meta)
 	srv, err := server.New(server.Options{
 		Authority:     auth,
-		Backend:       be,
+		Backend:       measured,
 		Namer:         layout.Namer,
 		Records:       records,
 		UploadSecret:  kf.UploadSecret,
@@ -154,7 +157,7 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		_ = be.Close()
 		return nil, err
 	}
-	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg, m: m}, nil
+	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg, m: m, measured: measured}, nil
 }
 
 // Close releases the backend.
@@ -271,7 +274,7 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Layout.Namer, s.Config.Expiry(), time.Now())
+			rep, err := gc.Sweep(ctx, s.Records, s.measured, s.Layout.Namer, s.Config.Expiry(), time.Now())
 			s.observeSweep(rep, err)
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
