@@ -21,6 +21,7 @@ import (
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/metrics"
 	"github.com/devcache/devcache/internal/tlsfiles"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
@@ -65,7 +66,7 @@ func LoadAuthority(cfg *config.Config) (*keys.File, *token.Authority, error) {
 
 // Issuer returns a local credential issuer for the configuration.
 func Issuer(cfg *config.Config, a *token.Authority) *credentials.Local {
-	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration}
+	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration, CacheDisabled: !cfg.CacheEnabled()}
 }
 
 // NewBackend opens the configured backend. private starts an embedded
@@ -218,10 +219,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
+	if err := add("registry", cfg.Server.Addr, tracing.Handler(s.Server, "registry"), registryTLS); err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(countIssued(Issuer(cfg, s.Authority), s.m), adminAuthn), adminTLS); err != nil {
+	if err := add("admin", cfg.Server.AdminAddr, tracing.Handler(credentials.Handler(countIssued(Issuer(cfg, s.Authority), s.m), adminAuthn), "admin"), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
