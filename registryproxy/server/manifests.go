@@ -108,6 +108,9 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 		w.WriteHeader(http.StatusCreated)
 		return nil
 	case policy.TagRefuse:
+		if s.o.Metrics != nil {
+			s.o.Metrics.ImmutableRefusals.Inc()
+		}
 		return errcode.New(errcode.TagInvalid, "tag %s is immutable: it already holds %s", rt.Tag, current)
 	}
 	// The record is written only once the backend has accepted the

@@ -77,6 +77,10 @@ func New(o Options) (*Server, error) {
 // ServeHTTP dispatches a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if s.o.Metrics != nil {
+		s.o.Metrics.InFlight.Inc()
+		defer s.o.Metrics.InFlight.Dec()
+	}
 	id := newRequestID()
 	ctx := log.WithLogger(r.Context(), s.o.Logger.With("request_id", id))
 	r = r.WithContext(ctx)
@@ -108,23 +112,27 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) string {
 	}
 	claims, err := s.authenticate(r)
 	if err != nil {
+		s.o.Metrics.deny(DenyInvalidToken)
 		s.challenge(w, r, "", "invalid_token")
 		return rt.Kind.String()
 	}
 	if err := policy.Authorize(claims, rt); err != nil {
 		var d *policy.Denial
 		if errors.As(err, &d) {
-			e := ""
+			e, reason := "", DenyNoToken
 			if d.Insufficient {
-				e = "insufficient_scope"
+				e, reason = "insufficient_scope", DenyInsufficientScope
 			}
+			s.o.Metrics.deny(reason)
 			s.challenge(w, r, d.Scope, e)
 		} else {
+			s.o.Metrics.deny(DenyDelete)
 			errcode.Write(w, err)
 		}
 		return rt.Kind.String()
 	}
 	if s.o.CacheDisabled && touchesImageCache(rt) {
+		s.o.Metrics.deny(DenyCacheDisabled)
 		errcode.WriteCode(w, errcode.Denied, "the devcache image cache is disabled for this runner: pulls and pushes of image-cache repositories are refused")
 		return rt.Kind.String()
 	}

@@ -42,6 +42,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		if _, basic, ok := r.BasicAuth(); ok {
 			if _, err := s.o.Authority.VerifyCredential(basic); err != nil {
 				log.G(r.Context()).Info("token request refused", "error", err)
+				s.o.Metrics.deny(DenyInvalidCredential)
 				// Close instead of draining the unread body first (net/http
 				// would wait for it to keep the connection alive).
 				w.Header().Set("Connection", "close")
@@ -89,6 +90,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	cred, err := s.o.Authority.VerifyCredential(password)
 	if err != nil {
 		log.G(r.Context()).Info("token request refused", "error", err)
+		s.o.Metrics.deny(DenyInvalidCredential)
 		if r.Method == http.MethodPost {
 			writeOAuthError(w, http.StatusUnauthorized, "invalid_grant")
 			return
@@ -113,7 +115,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		resp.RefreshToken = password // the credential itself: stateless, expires on its own
 	}
 	if s.o.Metrics != nil {
-		s.o.Metrics.TokensIssued.Inc()
+		s.o.Metrics.TokensIssued.WithLabelValues(string(cred.Purpose)).Inc()
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	_ = writeJSON(w, http.StatusOK, resp)

@@ -21,9 +21,13 @@ func (s *Server) startUpload(w http.ResponseWriter, r *http.Request, rt route.Ro
 	if rt.QueryDigest != "" {
 		q.Set("digest", rt.QueryDigest.String())
 	}
-	if rt.Mount != "" && rt.From != "" && policy.MountAllowed(claims, rt.Name, rt.From) {
-		q.Set("mount", rt.Mount.String())
-		q.Set("from", s.backendName(rt.From))
+	if rt.Mount != "" && rt.From != "" {
+		if policy.MountAllowed(claims, rt.Name, rt.From) {
+			q.Set("mount", rt.Mount.String())
+			q.Set("from", s.backendName(rt.From))
+		} else {
+			s.o.Metrics.deny(DenyMount)
+		}
 	}
 	body, n := bodyOf(r)
 	if rt.QueryDigest == "" {

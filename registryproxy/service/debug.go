@@ -8,7 +8,7 @@ import (
 	"net/http/pprof"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/devcache/devcache/internal/metrics"
 )
 
 // readyTimeout bounds the backend probe of one readiness check.
@@ -19,7 +19,7 @@ const readyTimeout = 5 * time.Second
 // None of these is ever routed on the registry listener.
 func (s *Service) DebugHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", metrics.Handler(s.Metrics))
 	mux.HandleFunc("/debug/health", s.live)
 	mux.HandleFunc("/debug/ready", s.ready)
 	mux.HandleFunc("/debug/pprof/", pprof.Index)

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/metrics"
 	"github.com/devcache/devcache/internal/tlsfiles"
 	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy"
@@ -45,6 +45,10 @@ type Service struct {
 	Records   *pushrecord.Store
 	Server    *server.Server
 	Metrics   *prometheus.Registry
+	m         *server.Metrics
+	// measured is Backend with its round trips observed in m; what the
+	// server, the push records and the sweeper use.
+	measured registryproxy.Backend
 }
 
 // LoadAuthority reads (or creates) the key file and returns its authority.
@@ -132,12 +136,13 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	records := pushrecord.NewStore(be, layout.Meta)
+	reg := metrics.NewRegistry()
+	m := server.NewMetrics(reg)
+	measured := backend.Instrument(be, m.ObserveBackend)
+	records := pushrecord.NewStore(measured, layout.Meta)
 	srv, err := server.New(server.Options{
 		Authority:     auth,
-		Backend:       be,
+		Backend:       measured,
 		Namer:         layout.Namer,
 		Records:       records,
 		UploadSecret:  kf.UploadSecret,
@@ -146,14 +151,14 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		Expiry:        cfg.Expiry(),
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
-		Metrics:       server.NewMetrics(reg),
+		Metrics:       m,
 		Leases:        &lease.Manager{Store: LeaseStore(cfg)},
 	})
 	if err != nil {
 		_ = be.Close()
 		return nil, err
 	}
-	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg}, nil
+	return &Service{Config: cfg, Layout: layout, Keys: kf, Authority: auth, Backend: be, Records: records, Server: srv, Metrics: reg, m: m, measured: measured}, nil
 }
 
 // Close releases the backend.
@@ -217,7 +222,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := add("registry", cfg.Server.Addr, tracing.Handler(s.Server, "registry"), registryTLS); err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, tracing.Handler(credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), "admin"), adminTLS); err != nil {
+	if err := add("admin", cfg.Server.AdminAddr, tracing.Handler(credentials.Handler(countIssued(Issuer(cfg, s.Authority), s.m), adminAuthn), "admin"), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
@@ -270,7 +275,8 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			rep, err := gc.Sweep(ctx, s.Records, s.Backend, s.Layout.Namer, s.Config.Expiry(), time.Now())
+			rep, err := gc.Sweep(ctx, s.Records, s.measured, s.Layout.Namer, s.Config.Expiry(), time.Now())
+			s.observeSweep(rep, err)
 			if err != nil {
 				log.G(ctx).Warn("expiry sweep failed", "error", err)
 				continue
