@@ -146,12 +146,20 @@ creator = "creator-bot"
 	require.Equal(t, phase.Failed, third[0].Phase)
 	require.Empty(t, third[0].Parent)
 
-	// /api/prebuilds for scripts.
-	res, err := http.Get(base + "/api/prebuilds")
-	require.NoError(t, err)
+	// /api/prebuilds for scripts. The dispatcher lets the job go just
+	// after the prebuild is recorded: wait for that.
 	var rep status.Report
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
-	res.Body.Close()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		res, err := http.Get(base + "/api/prebuilds")
+		require.NoError(t, err)
+		rep = status.Report{}
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&rep))
+		res.Body.Close()
+		if len(rep.Projects) != 1 || len(rep.Projects[0].Jobs) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	require.Len(t, rep.Projects, 1)
 	require.Len(t, rep.Projects[0].Prebuilds, 3)
 	require.Empty(t, rep.Projects[0].Jobs, "nothing runs or waits")
@@ -193,11 +201,19 @@ func chromium(t *testing.T, ctx context.Context, s *testenv.Stack, args ...strin
 }
 
 // waitPrebuilds waits until the project has n recorded prebuilds and
-// returns them, newest first.
+// returns them, newest first. A capture not recorded yet (its staging tag,
+// listed as incomplete, with no phase) is not counted: the prebuild is
+// still running.
 func waitPrebuilds(t *testing.T, ctx context.Context, h *host, project string, n int) []prebuild.Prebuild {
 	t.Helper()
 	for {
-		list, err := h.catalog().List(ctx, project)
+		all, err := h.catalog().List(ctx, project)
+		var list []prebuild.Prebuild
+		for _, p := range all {
+			if p.Phase != "" {
+				list = append(list, p)
+			}
+		}
 		if err == nil && len(list) >= n {
 			return list
 		}

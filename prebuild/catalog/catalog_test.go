@@ -166,6 +166,23 @@ func TestSameSecondPrebuildsKeepTheirOrder(t *testing.T) {
 	require.Equal(t, "20261122T100000Z-0000", got.ID, "the later one, though its id sorts first")
 }
 
+func TestStagingTagIsNeverRecorded(t *testing.T) {
+	ctx := context.Background()
+	r := newRegistry(t)
+	base, err := random.Image(256, 1)
+	require.NoError(t, err)
+	img := mutate.Annotations(base, map[string]string{contract.AnnotationPhase: string(phase.Completed), contract.AnnotationEnvironmentClass: "small"}).(v1.Image)
+	tag, err := name.NewTag(r.Host+"/"+contract.RepositoryName("p", contract.KindPrebuild)+":"+prebuild.CaptureTag("20261110T010000Z-a"), name.Insecure)
+	require.NoError(t, err)
+	require.NoError(t, remote.Write(tag, img))
+	list, err := r.List(ctx, "p")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Empty(t, list[0].Phase, "a staging tag that claims a phase is still incomplete")
+	_, ok := prebuild.Select(list, "small", time.Now())
+	require.False(t, ok)
+}
+
 func TestWithoutRecordedCaptures(t *testing.T) {
 	got := withoutRecordedCaptures([]string{"a", "a.capture", "b.capture", "c"})
 	require.Equal(t, []string{"a", "b.capture", "c"}, got, "a recorded capture's staging tag is not a prebuild; an unrecorded one is (incomplete)")

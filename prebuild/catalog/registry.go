@@ -173,6 +173,12 @@ func fromManifest(project string, tag name.Tag, d v1.Hash, m *v1.Manifest) prebu
 	p.Created, _ = time.Parse(time.RFC3339, a[contract.AnnotationCreated])
 	p.SetupSeconds, _ = strconv.ParseFloat(a[contract.AnnotationSetupSeconds], 64)
 	_ = json.Unmarshal([]byte(a[contract.AnnotationPhases]), &p.Transitions)
+	if strings.HasSuffix(p.ID, prebuild.CaptureTag("")) {
+		// A staging tag is never a recorded prebuild, whatever its manifest
+		// says (captures made before they stopped inheriting their base's
+		// annotations carry their parent's phase and commit).
+		p.Phase, p.Reason = "", ""
+	}
 	p.Parent = a[contract.AnnotationParent]
 	p.Generation, _ = strconv.Atoi(a[contract.AnnotationGeneration])
 	for _, l := range m.Layers {

@@ -84,15 +84,6 @@ func Start(ctx context.Context, client *containerd.Client, s Spec) (_ *Container
 // ID is the container's id.
 func (c *Container) ID() string { return c.c.ID() }
 
-// Root is the container's root filesystem as the host sees it (through
-// its main process), for host tools (git) that work on its files.
-func (c *Container) Root() (string, error) {
-	if c.task == nil {
-		return "", fmt.Errorf("container %s is not running: %w", c.ID(), errdefs.ErrFailedPrecondition)
-	}
-	return fmt.Sprintf("/proc/%d/root", c.task.Pid()), nil
-}
-
 // Env is the image's environment, as the container's processes get it.
 func (c *Container) Env() []string { return c.env }
 

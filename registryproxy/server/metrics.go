@@ -8,8 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/metrics"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // Denial reasons (the reason label of PolicyDenials): a bounded set.
@@ -89,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	reg.MustRegister(m.Requests, m.Duration, m.InFlight, m.Backend, m.TokensIssued, m.CredentialsIssued,
 		m.PolicyDenials, m.ImmutableRefusals, m.GCRuns, m.GCErrors, m.GCDeleted, m.GCLastSuccess)
 	// Known label values start at 0, so a rate() sees the first event.
-	for _, p := range []token.Purpose{token.PurposeCreate, token.PurposeRebuild, token.PurposeRefresh} {
+	for _, p := range []contract.Purpose{contract.PurposeCreate, contract.PurposeRebuild, contract.PurposeRefresh} {
 		m.TokensIssued.WithLabelValues(string(p))
 		m.CredentialsIssued.WithLabelValues(string(p))
 	}

@@ -213,7 +213,7 @@ func writeOrdered(ctx context.Context, lower, upper, tmp string, prioritized []s
 
 // compose appends layers to base with their annotations, as an OCI image.
 func compose(base v1.Image, layers []*Layer, created time.Time) (v1.Image, error) {
-	img := base
+	img := v1.Image(withoutManifestAnnotations{base})
 	for _, l := range layers {
 		var err error
 		img, err = mutate.Append(img, mutate.Addendum{
@@ -237,6 +237,23 @@ func compose(base v1.Image, layers []*Layer, created time.Time) (v1.Image, error
 		return nil, err
 	}
 	return img, nil
+}
+
+// withoutManifestAnnotations is a base image whose manifest annotations do
+// not carry over to the capture: they describe the base (an incremental
+// prebuild's base is its parent, whose phase, commit, trigger and user a
+// capture must not claim). Its layers' annotations stay (the lazy restore
+// reads them on the reused layers).
+type withoutManifestAnnotations struct{ v1.Image }
+
+func (b withoutManifestAnnotations) Manifest() (*v1.Manifest, error) {
+	m, err := b.Image.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	m = m.DeepCopy()
+	m.Annotations = nil
+	return m, nil
 }
 
 // validateMediaTypes refuses base images whose manifest cannot carry layer
