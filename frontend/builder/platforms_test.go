@@ -18,7 +18,7 @@ func TestKeyPlatforms(t *testing.T) {
 		cfg  dockerui.Config
 		want string
 	}{
-		"--platform names the target":           {dockerui.Config{BuildPlatforms: []ocispecs.Platform{amd}, TargetPlatforms: []ocispecs.Platform{arm}}, "linux/arm64"},
+		"--platform names the target":            {dockerui.Config{BuildPlatforms: []ocispecs.Platform{amd}, TargetPlatforms: []ocispecs.Platform{arm}}, "linux/arm64"},
 		"every target of a multi-platform build": {dockerui.Config{BuildPlatforms: []ocispecs.Platform{amd}, TargetPlatforms: []ocispecs.Platform{arm, amd}}, "linux/amd64,linux/arm64"},
 		"no --platform: the worker's first":      {dockerui.Config{BuildPlatforms: []ocispecs.Platform{amd, armv7}}, "linux/amd64"},
 	} {
