@@ -82,10 +82,14 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	reason, warning := c.bypassReason(req)
 	var creds *HostCredentials
 	if reason == "" {
-		t := time.Now()
-		creds, err = c.Credentials.Issue(ctx, req.Project, req.Purpose)
-		res.phase(PhaseCredentials, t)
-		if err != nil {
+		pctx, end := res.begin(ctx, PhaseCredentials)
+		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
+		end(err)
+		switch {
+		case cerrdefs.IsPermissionDenied(err):
+			// The proxy's cache switch is off: the runner's choice, not a fault.
+			reason = fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
+		case err != nil:
 			reason, warning = fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
 		}
 	}
@@ -100,9 +104,9 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	if creds != nil {
 		auth = []HostCredentials{*creds}
 	}
-	t := time.Now()
-	in, err := c.Keyer.Inputs(ctx, req.Workspace, req.vars, auth)
-	res.phase(PhaseKey, t)
+	pctx, end := res.begin(ctx, PhaseKey)
+	in, err := c.Keyer.Inputs(pctx, req.Workspace, req.vars, auth)
+	end(err)
 	if err != nil {
 		return failIn(PhaseKey, err)
 	}
@@ -113,9 +117,13 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 	ref := c.ProxyHost + "/" + Repository(req.Project) + ":" + key.Encoded()
 
-	t = time.Now()
-	hit, err := c.Registry.Lookup(ctx, ref, creds)
-	res.phase(PhaseLookup, t)
+	pctx, end = res.begin(ctx, PhaseLookup)
+	hit, err := c.Registry.Lookup(pctx, ref, creds)
+	if cerrdefs.IsNotFound(err) {
+		end(nil) // a miss, not a failure
+	} else {
+		end(err)
+	}
 	switch {
 	case err == nil:
 		return c.useHit(ctx, res, hit, creds)
@@ -126,7 +134,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 
 	res.Outcome = OutcomeMiss
-	t = time.Now()
+	t := time.Now()
 	res.CacheFrom = c.cacheSources(ctx, req.Project, in, creds)
 	res.phase("cache-sources", t)
 	imports := make([]string, 0, len(res.CacheFrom))
@@ -201,9 +209,9 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 	if c.Runtime == nil {
 		return nil
 	}
-	t := time.Now()
-	pull, err := c.Runtime.Pull(ctx, hit.Ref, creds)
-	res.phase(PhasePull, t)
+	pctx, end := res.begin(ctx, PhasePull)
+	pull, err := c.Runtime.Pull(pctx, hit.Ref, creds)
+	end(err)
 	if err != nil {
 		return failIn(PhasePull, err)
 	}
@@ -256,9 +264,9 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 			return pw, nil
 		}
 	}
-	t := time.Now()
-	out, err := c.Builder.Build(ctx, br)
-	res.phase(PhaseBuild, t)
+	pctx, end := res.begin(ctx, PhaseBuild)
+	out, err := c.Builder.Build(pctx, br)
+	end(err)
 	if err != nil {
 		if export != nil {
 			_ = export.CloseWithError(err)

@@ -223,6 +223,9 @@ func TestBypasses(t *testing.T) {
 		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache"},
 		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
 		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
+		"proxy switch off": {func(c *Cache, _ *Request) {
+			c.Credentials.(*fakeCreds).err = fmt.Errorf("the image cache is disabled on this runner: %w", cerrdefs.ErrPermissionDenied)
+		}, "building without the cache, no lookup, no push: the image cache is disabled on this runner"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
@@ -234,8 +237,11 @@ func TestBypasses(t *testing.T) {
 			assert.Contains(t, res.Reason, tc.reason)
 			require.Len(t, b.reqs, 1, "the environment is still built")
 			assert.Empty(t, b.reqs[0].Push, "nothing is pushed when the cache is bypassed")
-			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" {
+			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
 				assert.Zero(t, reg.lookups, "no lookup")
+			}
+			if name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
+				assert.Empty(t, res.Warnings, "a choice is not a warning")
 			}
 			if name == "no project" || name == "no proxy" {
 				assert.Equal(t, []string{res.Reason}, res.Warnings, "a missing setting is a warning")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/devcache/devcache/imagecache"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/tracing"
 )
 
 // buildFlags are devcache build's own flags.
@@ -82,6 +83,13 @@ configuration (docs/devcache-build.md).`,
 }
 
 func runBuild(ctx context.Context, cmd *cobra.Command, o *runnerOptions, ws *workspaceFlags, bf *buildFlags) (*imagecache.Result, error) {
+	ctx, span := tracing.Start(ctx, "devcache build")
+	res, err := runBuildTraced(ctx, cmd, o, ws, bf)
+	tracing.End(span, err)
+	return res, err
+}
+
+func runBuildTraced(ctx context.Context, cmd *cobra.Command, o *runnerOptions, ws *workspaceFlags, bf *buildFlags) (*imagecache.Result, error) {
 	w, err := ws.resolve()
 	if err != nil {
 		return nil, &imagecache.PhaseError{Phase: imagecache.PhaseConfig, Err: err}

@@ -63,6 +63,7 @@ func (o *prebuildOptions) credentials(ctx context.Context, project string) (*ima
 	if err != nil {
 		return nil, err
 	}
+	c.forPrebuild = true
 	return c.Issue(ctx, project, imagecache.PurposeCreate)
 }
 
@@ -180,7 +181,7 @@ func (a cacheImages) Image(ctx context.Context, project, folder, config string) 
 		return nil, err
 	}
 	if !res.Pushed && res.Outcome != imagecache.OutcomeHit {
-		return nil, fmt.Errorf("the dev container image was built but not pushed (%s): a prebuild needs it in the registry", res.Reason)
+		return nil, fmt.Errorf("the dev container image was built but not pushed (%s): a prebuild needs it in the registry (--image names one already there)", res.Reason)
 	}
 	secs := res.BuildSeconds
 	if res.Outcome == imagecache.OutcomeHit {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,12 +119,21 @@ func TestCacheDisabledNeitherLooksUpNorPushes(t *testing.T) {
 	ws := e.workspace(nil)
 	r := e.runner("a")
 	r.cache.Disabled = true
+	before := e.proxy.requests.Load()
 	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
 	require.NoError(t, err)
 	assert.Equal(t, imagecache.OutcomeBypass, res.Outcome)
-	assert.Contains(t, r.logs.String(), "disabled on this runner")
-	assert.NotContains(t, res.Phases, "lookup")
-	assert.Empty(t, res.Key)
+	assert.Equal(t, 1, strings.Count(r.logs.String(), "disabled on this runner"), r.logs.String())
+	assert.True(t, r.hasImage(t, "devcache.local/it:latest"), "the environment gets its image")
+	assert.False(t, res.Pushed)
+	// No credentials, no lookup, no push: the proxy hears nothing. The key
+	// is still computed (documented: a config that cannot be built fails
+	// before any build), so the cache can be checked for it.
+	assert.Equal(t, before, e.proxy.requests.Load(), "requests to the proxy while the cache is disabled")
+	assert.NotContains(t, res.Phases, imagecache.PhaseCredentials)
+	assert.NotContains(t, res.Phases, imagecache.PhaseLookup)
+	require.NotEmpty(t, res.Key)
+	assert.False(t, e.cached("p1", res.Key), "nothing was pushed while disabled")
 
 	r.cache.Disabled = false
 	res, err = r.get(t, ws, "p1", imagecache.PurposeCreate)

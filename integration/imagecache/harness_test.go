@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +46,8 @@ type proxy struct {
 	svc  *service.Service
 	srv  *httptest.Server
 	host string
+	// requests counts the HTTP requests the proxy received.
+	requests atomic.Int64
 }
 
 func newEnv(t *testing.T) *env {
@@ -71,8 +75,13 @@ func startProxyTTL(t testing.TB, ttl time.Duration) *proxy {
 	require.NoError(t, cfg.Finish())
 	svc, err := service.New(quiet(), cfg)
 	require.NoError(t, err)
-	srv := httptest.NewServer(svc.Server)
-	p := &proxy{svc: svc, srv: srv, host: strings.TrimPrefix(srv.URL, "http://")}
+	p := &proxy{svc: svc}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		svc.Server.ServeHTTP(w, r)
+	}))
+	srv := p.srv
+	p.host = strings.TrimPrefix(srv.URL, "http://")
 	t.Cleanup(func() {
 		srv.Close()
 		_ = svc.Close()

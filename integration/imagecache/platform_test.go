@@ -58,8 +58,9 @@ func TestPlatformInTheKey(t *testing.T) {
 	require.NoError(t, err)
 	img, err := (&imagecache.OCIRegistry{}).Lookup(t.Context(), arm.Image, creds)
 	require.NoError(t, err)
-	_, inputs, err := cachekey.FromLabels(img.Labels)
+	labelled, inputs, err := cachekey.FromLabels(img.Labels)
 	require.NoError(t, err)
+	assert.Equal(t, arm.Key, labelled.String(), "the frontend's key (in the image) is the runner's key (its tag)")
 	assert.Contains(t, inputs, cachekey.Input{Name: cachekey.InputPlatform, Value: "linux/arm64"})
 
 	again, err := e.runner("arm2").onPlatform(t, "linux/arm64/v8", true).get(t, ws, "p1", imagecache.PurposeCreate)

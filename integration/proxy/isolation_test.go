@@ -343,6 +343,18 @@ func TestCacheSwitch(t *testing.T) {
 		assert.Equal(t, "DENIED", r.code())
 		assert.Contains(t, string(r.Body), "cache is disabled")
 	}
+
+	// Prebuild repositories are not affected by the image-cache switch:
+	// a prebuild is pushed and pulled back.
+	pre := p.pushToken(p.credential("alpha", token.PurposeCreate), repoAPre)
+	m, d := p.image(pre, repoAPre, "switch-off")
+	require.Equal(t, http.StatusCreated, p.putManifest(pre, repoAPre, "pb", m).Status)
+	r := p.do(http.MethodGet, "/v2/"+repoAPre+"/manifests/pb", pre, nil, map[string]string{"Accept": "application/vnd.oci.image.manifest.v1+json"})
+	assert.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	assert.Equal(t, d.String(), r.Header.Get("Docker-Content-Digest"))
+	// A mount from the image cache into the prebuild repository is refused too.
+	r = p.do(http.MethodPost, "/v2/"+repoAPre+"/blobs/uploads/?mount="+d.String()+"&from="+repoA, pre, nil, nil)
+	assert.Equal(t, http.StatusForbidden, r.Status, string(r.Body))
 }
 
 func TestTagListPagination(t *testing.T) {

@@ -58,7 +58,7 @@ func TestAdminClientCertificate(t *testing.T) {
 	err := issue(t, url, "", ca.File, "", "")
 	require.Error(t, err)
 	assert.True(t, errdefs.IsUnauthorized(err), "%v", err)
-	assert.Contains(t, err.Error(), "refused no client certificate")
+	assert.Contains(t, err.Error(), "refused the client: no client certificate presented")
 
 	// A certificate from another CA is refused; the error names its file.
 	other := tlstest.NewCA(t, "elsewhere").Issue(t, "intruder", tlstest.Options{Client: true})
