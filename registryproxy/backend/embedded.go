@@ -12,18 +12,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // the embedded storage driver
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // the embedded storage drivers
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/s3-aws"
 	"github.com/opencontainers/go-digest"
 	"github.com/sirupsen/logrus"
 )
 
-// Embedded is a distribution v3 registry with filesystem storage running
-// inside the proxy process, served on a listener only the proxy uses (a
-// unix socket in the state directory by default).
+// Embedded is a distribution v3 registry with filesystem or S3 storage
+// running inside the proxy process, served on a listener only the proxy
+// uses (a unix socket in the state directory by default).
 type Embedded struct {
 	root      string
+	s3        *S3Storage
 	srv       *http.Server
 	ln        net.Listener
 	transport *http.Transport
@@ -40,6 +43,9 @@ type EmbeddedOptions struct {
 	// Listen is "unix:<path>" or a loopback "host:port"; default
 	// unix:<RootDir>/../backend.sock.
 	Listen string
+	// S3, when set, stores into an S3 bucket instead of RootDir (which
+	// then only places the default socket).
+	S3 *S3Storage
 }
 
 // NewEmbedded starts the embedded registry.
@@ -69,12 +75,15 @@ validation:
 	if err != nil {
 		return nil, fmt.Errorf("embedded backend config: %w", err)
 	}
+	if o.S3 != nil {
+		o.S3.apply(cfg.Storage)
+	}
 	logrus.SetLevel(logrus.FatalLevel) // distribution logs every 404 as an error; the proxy logs its own failures
 	app, err := newApp(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	e := &Embedded{root: o.RootDir}
+	e := &Embedded{root: o.RootDir, s3: o.S3}
 	var network, addr string
 	if p, ok := strings.CutPrefix(o.Listen, "unix:"); ok {
 		network, addr = "unix", p
@@ -133,6 +142,9 @@ func (e *Embedded) BaseURL() string { return "http://" + e.Addr }
 // OpenBlob opens a blob's data file in the filesystem storage layout
 // (docker/registry/v2/blobs/<alg>/<hex[:2]>/<hex>/data).
 func (e *Embedded) OpenBlob(_ context.Context, dgst digest.Digest) (*os.File, error) {
+	if e.s3 != nil {
+		return nil, fmt.Errorf("embedded backend stores in S3, not in files: %w", errdefs.ErrNotImplemented)
+	}
 	if err := dgst.Validate(); err != nil {
 		return nil, err
 	}

@@ -138,6 +138,9 @@ type Backend struct {
 	// EmbeddedListen is where the embedded registry listens: "unix:<path>"
 	// (default unix:<state_dir>/backend.sock) or a loopback host:port.
 	EmbeddedListen string `toml:"embedded_listen"`
+	// Storage is where the embedded registry keeps its data (default: the
+	// filesystem under <state_dir>/registry).
+	Storage Storage `toml:"storage"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("15m").
@@ -266,6 +269,9 @@ func (c *Config) Finish() error {
 		}
 	default:
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
+	}
+	if err := c.finishStorage(); err != nil {
+		return err
 	}
 	if _, err := c.Layout(); err != nil {
 		return err

@@ -78,7 +78,15 @@ func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private 
 		if private {
 			o.Listen = "unix:" + filepath.Join(cfg.Server.StateDir, fmt.Sprintf("backend-%d.sock", os.Getpid()))
 		}
-		return backend.NewEmbedded(ctx, o)
+		if s := b.Storage.S3; s != nil {
+			o.S3 = &backend.S3Storage{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, RootDirectory: s.RootDirectory,
+				AccessKey: s.AccessKey, SecretKey: s.SecretKey, ForcePathStyle: s.ForcePathStyle}
+		}
+		e, err := backend.NewEmbedded(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		return e.Backend(), nil
 	}
 	o := backend.RemoteOptions{URL: b.URL, Username: b.Username, Password: b.Password}
 	if b.PasswordEnv != "" {
