@@ -8,9 +8,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // s3Storage is the stack's SeaweedFS bucket (DEVCACHE_STACK_S3=1 hack/stack up).
@@ -31,7 +31,7 @@ func TestEmbeddedS3(t *testing.T) {
 	p := startProxy(t, func(c *config.Config) { c.Backend.Storage.S3 = st })
 	_, isObjects := p.svc.Backend.(backend.Objects)
 	require.True(t, isObjects, "the S3 backend relays blobs (no files)")
-	cred := p.credential("alpha", token.PurposeCreate)
+	cred := p.credential("alpha", contract.PurposeCreate)
 	tok := p.pushToken(cred, repoA)
 	m, d := p.image(tok, repoA, "s3")
 	require.Equal(t, http.StatusCreated, p.putManifest(tok, repoA, "s3", m).Status)
