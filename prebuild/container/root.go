@@ -28,6 +28,16 @@ func (c *Container) Root() (string, error) {
 	return hostRoot(c.ID(), fmt.Sprintf("/proc/%d/root", c.task.Pid()))
 }
 
+// View is the container's file tree as its processes see it, its own mounts
+// (the bind-mounted workspace) included: /proc/<pid>/root. Use it to read
+// files; use Root for tools that need a working directory there.
+func (c *Container) View() (string, error) {
+	if c.task == nil {
+		return "", fmt.Errorf("container %s is not running: %w", c.ID(), errdefs.ErrFailedPrecondition)
+	}
+	return fmt.Sprintf("/proc/%d/root", c.task.Pid()), nil
+}
+
 // hostRoot finds the mount point in this mount namespace of the file
 // system whose root is procRoot (a process's /proc/<pid>/root).
 func hostRoot(id, procRoot string) (string, error) {

@@ -43,7 +43,9 @@ func matchUID(ctx context.Context, ctr *container.Container, user, workspace str
 	if strings.Trim(user, "0123456789:") == "" {
 		return nil // a numeric user: nothing to rename
 	}
-	root, err := ctr.Root()
+	// The container's view: the workspace is a bind mount there, which
+	// the host's mount of the rootfs does not show.
+	root, err := ctr.View()
 	if err != nil {
 		return err
 	}
