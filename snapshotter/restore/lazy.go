@@ -40,13 +40,17 @@ var _ snapshotter.RemoteFS = (*Lazy)(nil)
 // rest, caches on disk under the restorer's root. A registry that stops
 // answering fails a read with an I/O error after FetchTimeoutSec (30 s,
 // stargz's default is 300 s) and its few retries, instead of hanging the
-// environment's command.
+// environment's command. CheckAlways makes Check (called on every Mounts
+// and Prepare of a chain with a lazy layer) probe the registry for a layer
+// not yet fully fetched, instead of trusting a check up to 60 s old: a
+// container is not started on a layer whose registry is gone, and the
+// plugin's error names the layer and image.
 func DefaultLazyConfig() config.Config {
 	return config.Config{
 		PrefetchTimeoutSec: 30,
 		MaxConcurrency:     2,
 		NoPrometheus:       true,
-		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2},
+		BlobConfig:         config.BlobConfig{FetchTimeoutSec: 30, MaxRetries: 2, CheckAlways: true},
 	}
 }
 
