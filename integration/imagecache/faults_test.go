@@ -111,15 +111,21 @@ func lazyBehindFront(t *testing.T, project string, rate int64) (*env, *freshRunn
 
 // TestLazyStartRegistryGoneMidCommand: the registry vanishes while a lazily
 // started environment runs; its command reading what was not fetched yet
-// gets an I/O error, within a bounded time, and never wrong bytes.
+// gets an I/O error, within a bounded time, and never wrong bytes. pipefail:
+// the command's status is cat's, not wc's (ctr keeps stderr only on failure).
 func TestLazyStartRegistryGoneMidCommand(t *testing.T) {
 	_, warm, f, hit := lazyBehindFront(t, "gone", 1<<20)
+	// A first command fetches what the shell needs (busybox, ~2 MB at the
+	// front's 1 MiB/s), so the registry goes while the second one sleeps,
+	// not while its shell is still being exec'ed.
+	out, err := warm.run(t, hit.Image, "sh", "-c", "cat /etc/greeting")
+	require.NoError(t, err, out)
 	go func() {
 		time.Sleep(2 * time.Second)
 		f.vanish()
 	}()
 	t0 := time.Now()
-	out, err := warm.run(t, hit.Image, "sh", "-c", "cat /etc/greeting; sleep 3; cat /opt-blob | wc -c")
+	out, err = warm.run(t, hit.Image, "sh", "-c", "set -o pipefail; cat /etc/greeting; sleep 3; cat /opt-blob | wc -c")
 	took := time.Since(t0)
 	t.Logf("after %v: %v\n%s", took.Round(time.Millisecond), err, out)
 	require.Error(t, err, "the command read a file the registry could no longer serve")
@@ -184,7 +190,7 @@ func TestLazyStartCorruptedChunk(t *testing.T) {
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode, "the TOC is intact: the layer mounts lazily")
 
-	out, err := warm.run(t, hit.Image, "sh", "-c", "cat /etc/greeting; cat /opt-blob | wc -c")
+	out, err := warm.run(t, hit.Image, "sh", "-c", "set -o pipefail; cat /etc/greeting; cat /opt-blob | wc -c")
 	t.Logf("%v\n%s", err, out)
 	require.Error(t, err, "the corrupted chunk must not be served")
 	assert.Contains(t, out, "Input/output error")
