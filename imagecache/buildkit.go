@@ -21,10 +21,13 @@ import (
 	"github.com/moby/buildkit/util/progress/progressui"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/frontend/builder"
 	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/internal/tracing"
 )
 
 // BuildKit builds with devcache-frontend on a buildkitd.
@@ -120,7 +123,13 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		})
 	}
 
-	var took time.Duration
+	bctx := ctx // the build phase's span: the export span's parent
+	var (
+		took time.Duration
+		// exportSpan is the time after the solve: the exports (the push
+		// to the cache, the archive for the runtime).
+		exportSpan trace.Span
+	)
 	buildFunc := func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		start := time.Now()
 		var res *gwclient.Result
@@ -148,6 +157,11 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 			return nil, err
 		}
 		took = time.Since(start)
+		if req.Push != "" {
+			_, exportSpan = tracing.Start(bctx, PhasePush, attribute.String("devcache.phase", PhasePush), attribute.String("devcache.ref", req.Push))
+		} else if req.ExportOCI != nil {
+			_, exportSpan = tracing.Start(bctx, PhaseExport, attribute.String("devcache.phase", PhaseExport))
+		}
 		return res, recordBuildTime(res, took)
 	}
 
@@ -177,7 +191,11 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 		_, _ = display.UpdateFrom(context.WithoutCancel(egctx), displayCh)
 		return nil
 	})
-	if err := eg.Wait(); err != nil {
+	err = eg.Wait()
+	if exportSpan != nil {
+		tracing.End(exportSpan, err)
+	}
+	if err != nil {
 		return nil, err
 	}
 	run, reused := steps.counts()

@@ -13,6 +13,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 )
 
@@ -47,7 +48,7 @@ type Request struct {
 	Workspace Workspace
 	// Project is the environment's project; "" builds without the cache.
 	Project string
-	Purpose Purpose
+	Purpose contract.Purpose
 	// SkipImageCache skips lookup and push for this request
 	// (--skip-image-cache).
 	SkipImageCache bool
@@ -59,9 +60,6 @@ type Request struct {
 
 	vars Variables
 }
-
-// Repository is where a project's cached images live, as clients name it.
-func Repository(project string) string { return "projects/" + project + "/image-build" }
 
 // Get returns the image for req: from the cache on a hit, built otherwise.
 func (c *Cache) Get(ctx context.Context, req Request) (*Result, error) {
@@ -82,10 +80,14 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	reason, warning := c.bypassReason(req)
 	var creds *HostCredentials
 	if reason == "" {
-		t := time.Now()
-		creds, err = c.Credentials.Issue(ctx, req.Project, req.Purpose)
-		res.phase(PhaseCredentials, t)
-		if err != nil {
+		pctx, end := res.begin(ctx, PhaseCredentials)
+		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
+		end(err)
+		switch {
+		case cerrdefs.IsPermissionDenied(err):
+			// The proxy's cache switch is off: the runner's choice, not a fault.
+			reason = fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
+		case err != nil:
 			reason, warning = fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
 		}
 	}
@@ -100,9 +102,9 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	if creds != nil {
 		auth = []HostCredentials{*creds}
 	}
-	t := time.Now()
-	in, err := c.Keyer.Inputs(ctx, req.Workspace, req.vars, auth)
-	res.phase(PhaseKey, t)
+	pctx, end := res.begin(ctx, PhaseKey)
+	in, err := c.Keyer.Inputs(pctx, req.Workspace, req.vars, auth)
+	end(err)
 	if err != nil {
 		return failIn(PhaseKey, err)
 	}
@@ -111,11 +113,15 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	if reason != "" {
 		return c.buildWithoutCache(ctx, req, res, reason)
 	}
-	ref := c.ProxyHost + "/" + Repository(req.Project) + ":" + key.Encoded()
+	ref := c.ProxyHost + "/" + contract.RepositoryName(req.Project, contract.KindImageBuild) + ":" + key.Encoded()
 
-	t = time.Now()
-	hit, err := c.Registry.Lookup(ctx, ref, creds)
-	res.phase(PhaseLookup, t)
+	pctx, end = res.begin(ctx, PhaseLookup)
+	hit, err := c.Registry.Lookup(pctx, ref, creds)
+	if cerrdefs.IsNotFound(err) {
+		end(nil) // a miss, not a failure
+	} else {
+		end(err)
+	}
 	switch {
 	case err == nil:
 		return c.useHit(ctx, res, hit, creds)
@@ -126,7 +132,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 
 	res.Outcome = OutcomeMiss
-	t = time.Now()
+	t := time.Now()
 	res.CacheFrom = c.cacheSources(ctx, req.Project, in, creds)
 	res.phase("cache-sources", t)
 	imports := make([]string, 0, len(res.CacheFrom))
@@ -134,7 +140,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		imports = append(imports, s.Cache)
 		log.G(ctx).Info("reusing the build cache of an earlier image of the project", "image", s.Image, "why", s.Why, "differs", strings.Join(s.Differs, ","))
 	}
-	if req.Purpose != PurposeCreate {
+	if !req.Purpose.MayPush() {
 		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
@@ -201,9 +207,9 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 	if c.Runtime == nil {
 		return nil
 	}
-	t := time.Now()
-	pull, err := c.Runtime.Pull(ctx, hit.Ref, creds)
-	res.phase(PhasePull, t)
+	pctx, end := res.begin(ctx, PhasePull)
+	pull, err := c.Runtime.Pull(pctx, hit.Ref, creds)
+	end(err)
 	if err != nil {
 		return failIn(PhasePull, err)
 	}
@@ -256,9 +262,9 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 			return pw, nil
 		}
 	}
-	t := time.Now()
-	out, err := c.Builder.Build(ctx, br)
-	res.phase(PhaseBuild, t)
+	pctx, end := res.begin(ctx, PhaseBuild)
+	out, err := c.Builder.Build(pctx, br)
+	end(err)
 	if err != nil {
 		if export != nil {
 			_ = export.CloseWithError(err)

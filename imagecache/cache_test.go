@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // The fakes below stand in for the proxy, buildkitd and containerd so the
@@ -35,10 +36,10 @@ func (k fakeKeyer) Inputs(context.Context, Workspace, Variables, []HostCredentia
 
 type fakeCreds struct {
 	err    error
-	issued []Purpose
+	issued []contract.Purpose
 }
 
-func (c *fakeCreds) Issue(_ context.Context, _ string, p Purpose) (*HostCredentials, error) {
+func (c *fakeCreds) Issue(_ context.Context, _ string, p contract.Purpose) (*HostCredentials, error) {
 	c.issued = append(c.issued, p)
 	if c.err != nil {
 		return nil, c.err
@@ -125,7 +126,7 @@ func newCache() (*Cache, *fakeCreds, *fakeRegistry, *fakeBuilder, *fakeRuntime) 
 	return &Cache{Keyer: fakeKeyer{}, Credentials: cr, Registry: reg, Builder: b, Runtime: rt, ProxyHost: "proxy:5000"}, cr, reg, b, rt
 }
 
-var req = Request{Workspace: Workspace{Folder: "/ws", Config: "/ws/.devcontainer/devcontainer.json"}, Project: "p1", Purpose: PurposeCreate, LocalName: "local/p1:dev"}
+var req = Request{Workspace: Workspace{Folder: "/ws", Config: "/ws/.devcontainer/devcontainer.json"}, Project: "p1", Purpose: contract.PurposeCreate, LocalName: "local/p1:dev"}
 
 // newWorkspace writes a devcontainer.json so Get can read it.
 func newWorkspace(t *testing.T) Request {
@@ -151,7 +152,7 @@ func TestMissCreateBuildsPushesAndImports(t *testing.T) {
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.Equal(t, OutcomeMiss, res.Outcome)
-	assert.Equal(t, []Purpose{PurposeCreate}, cr.issued)
+	assert.Equal(t, []contract.Purpose{contract.PurposeCreate}, cr.issued)
 	require.Len(t, b.reqs, 1)
 	assert.Equal(t, cacheRef(t), b.reqs[0].Push)
 	assert.Equal(t, ".devcontainer", filepath.Base(b.reqs[0].ConfigDir))
@@ -201,10 +202,10 @@ func TestHitFallbackSaidOnce(t *testing.T) {
 func TestMissRebuildNeverPushes(t *testing.T) {
 	c, cr, _, b, rt := newCache()
 	r := newWorkspace(t)
-	r.Purpose = PurposeRebuild
+	r.Purpose = contract.PurposeRebuild
 	res, err := c.Get(context.Background(), r)
 	require.NoError(t, err)
-	assert.Equal(t, []Purpose{PurposeRebuild}, cr.issued)
+	assert.Equal(t, []contract.Purpose{contract.PurposeRebuild}, cr.issued)
 	require.Len(t, b.reqs, 1)
 	assert.Empty(t, b.reqs[0].Push)
 	assert.False(t, res.Pushed)
@@ -223,6 +224,9 @@ func TestBypasses(t *testing.T) {
 		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache"},
 		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
 		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
+		"proxy switch off": {func(c *Cache, _ *Request) {
+			c.Credentials.(*fakeCreds).err = fmt.Errorf("the image cache is disabled on this runner: %w", cerrdefs.ErrPermissionDenied)
+		}, "building without the cache, no lookup, no push: the image cache is disabled on this runner"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
@@ -234,8 +238,11 @@ func TestBypasses(t *testing.T) {
 			assert.Contains(t, res.Reason, tc.reason)
 			require.Len(t, b.reqs, 1, "the environment is still built")
 			assert.Empty(t, b.reqs[0].Push, "nothing is pushed when the cache is bypassed")
-			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" {
+			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
 				assert.Zero(t, reg.lookups, "no lookup")
+			}
+			if name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
+				assert.Empty(t, res.Warnings, "a choice is not a warning")
 			}
 			if name == "no project" || name == "no proxy" {
 				assert.Equal(t, []string{res.Reason}, res.Warnings, "a missing setting is a warning")

@@ -19,6 +19,10 @@ const (
 	PhaseBuild       = "build"
 	PhasePull        = "pull"
 	PhaseImport      = "import"
+	// PhasePush and PhaseExport are spans only (within build): the time
+	// after the solve, pushing to the cache or exporting for the runtime.
+	PhasePush   = "push"
+	PhaseExport = "export"
 )
 
 // PhaseError is why a Get failed and the phase it failed in. Its exit code

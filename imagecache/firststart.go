@@ -13,6 +13,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/oci"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/snapshotter/prefetch"
 )
 
@@ -99,7 +100,7 @@ func (c *Containerd) RecordFirstStart(ctx context.Context, image string, args []
 // (<key>-prefetch), with create credentials of project: later lazy starts
 // of the image fetch them first. It returns the list's digest reference.
 func (c *Cache) SavePrefetch(ctx context.Context, project, ref string, files []string) (string, error) {
-	creds, err := c.Credentials.Issue(ctx, project, PurposeCreate)
+	creds, err := c.Credentials.Issue(ctx, project, contract.PurposeCreate)
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/lease"
 )
@@ -63,7 +64,7 @@ func (o *OneBuild) withDefaults() OneBuild {
 func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag string, creds *HostCredentials) (*lease.Held, *CachedImage) {
 	o := c.OneBuild.withDefaults()
 	leases := c.leases(creds)
-	repo := Repository(project)
+	repo := contract.RepositoryName(project, contract.KindImageBuild)
 	start := time.Now()
 	deadline := start.Add(o.Wait)
 	logged := false

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/lease"
 )
@@ -84,7 +85,7 @@ func TestOneBuildNotForRebuilds(t *testing.T) {
 	c.OneBuild = &OneBuild{Poll: time.Millisecond}
 	c.Leases = func(*HostCredentials) Leases { return l }
 	r := newWorkspace(t)
-	r.Purpose = PurposeRebuild
+	r.Purpose = contract.PurposeRebuild
 	_, err := c.Get(context.Background(), r)
 	require.NoError(t, err)
 	assert.Zero(t, l.calls, "pull-only runners take no lease")

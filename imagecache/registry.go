@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/devcache/devcache/internal/httpclient"
+	"github.com/devcache/devcache/internal/tracing"
 )
 
 // Registry answers cache lookups.
@@ -102,7 +103,7 @@ func (r *OCIRegistry) transport() http.RoundTripper {
 	if r.Transport != nil {
 		return r.Transport
 	}
-	return httpclient.Transport()
+	return tracing.Transport(httpclient.Transport())
 }
 
 func basicAuth(creds *HostCredentials) authn.Authenticator {

@@ -1,6 +1,13 @@
 package imagecache
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/devcache/devcache/internal/tracing"
+)
 
 // Outcome says how a Get ended.
 type Outcome string
@@ -65,4 +72,15 @@ func (r *Result) phase(name string, start time.Time) {
 		r.Phases = map[string]float64{}
 	}
 	r.Phases[name] += time.Since(start).Seconds()
+}
+
+// begin starts phase name: a span (a child of ctx's) and its wall-clock
+// time in Phases, both ended by end with the phase's error.
+func (r *Result) begin(ctx context.Context, name string) (context.Context, func(error)) {
+	start := time.Now()
+	ctx, span := tracing.Start(ctx, name, attribute.String("devcache.phase", name))
+	return ctx, func(err error) {
+		r.phase(name, start)
+		tracing.End(span, err)
+	}
 }

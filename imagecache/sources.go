@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 )
 
@@ -43,7 +44,7 @@ type candidate struct {
 // recent ones. It only ever reads the caller's own project repository, with
 // the caller's credentials; any failure just means no sources.
 func (c *Cache) cacheSources(ctx context.Context, project string, in *cachekey.Inputs, creds *HostCredentials) []CacheSource {
-	repo := c.ProxyHost + "/" + Repository(project)
+	repo := c.ProxyHost + "/" + contract.RepositoryName(project, contract.KindImageBuild)
 	tags, err := c.Registry.Tags(ctx, repo, creds)
 	if err != nil {
 		log.G(ctx).Debug("no cache sources: listing tags failed", "repository", repo, "error", err)

@@ -4,17 +4,7 @@ import (
 	"context"
 
 	"github.com/devcache/devcache/frontend/cachekey"
-)
-
-// Purpose is why a runner asks for an image; it decides what its
-// credentials may do.
-type Purpose string
-
-const (
-	// PurposeCreate is an environment's first build: pull and push.
-	PurposeCreate Purpose = "create"
-	// PurposeRebuild is a rebuild of an existing environment: pull only.
-	PurposeRebuild Purpose = "rebuild"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // Workspace locates a project's Dev Container configuration.
@@ -33,5 +23,5 @@ type Keyer interface {
 
 // Credentials issues registry credentials for (project, purpose).
 type Credentials interface {
-	Issue(ctx context.Context, project string, purpose Purpose) (*HostCredentials, error)
+	Issue(ctx context.Context, project string, purpose contract.Purpose) (*HostCredentials, error)
 }

@@ -31,24 +31,3 @@ const (
 	// was not restored lazily (no FUSE, no range requests, a failed mount).
 	LabelRemoteReason = "containerd.io/snapshot/devcache.remote-reason"
 )
-
-// Annotations devcache writes on prebuild image manifests.
-const (
-	// AnnotationEnvironmentClass is the environment class the prebuild ran on.
-	AnnotationEnvironmentClass = "dev.devcache.prebuild.environment-class"
-	// AnnotationSourceImage is the digest reference of the image the
-	// prebuild's container was created from.
-	AnnotationSourceImage = "dev.devcache.prebuild.source-image"
-	// AnnotationConfigKey is the devcache cache key of the environment
-	// configuration.
-	AnnotationConfigKey = "dev.devcache.prebuild.config-key"
-	// AnnotationCreated is the capture time (RFC 3339); the same as
-	// org.opencontainers.image.created.
-	AnnotationCreated = "org.opencontainers.image.created"
-	// AnnotationLayerKind says what a prebuild layer holds: "rootfs" (the
-	// container's changes) or "workspace" (a folder outside the rootfs).
-	AnnotationLayerKind = "dev.devcache.prebuild.layer"
-	// AnnotationWorkspacePath is the absolute path a workspace layer
-	// restores to.
-	AnnotationWorkspacePath = "dev.devcache.prebuild.workspace-path"
-)

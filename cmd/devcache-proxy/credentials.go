@@ -10,10 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 func newCredentialsCommand() *cobra.Command {
@@ -22,6 +22,7 @@ func newCredentialsCommand() *cobra.Command {
 		project string
 		purpose string
 		ttl     time.Duration
+		forWhat string
 		admin   string
 		secret  string
 		local   bool
@@ -47,7 +48,7 @@ admin socket, authenticated with the key file's admin secret), or with
 			if err != nil {
 				return err
 			}
-			req := credentials.Request{Project: project, Purpose: token.Purpose(purpose), TTL: ttl}
+			req := credentials.Request{Project: project, Purpose: contract.Purpose(purpose), TTL: ttl, For: forWhat}
 			var issuer credentials.Issuer
 			if local {
 				_, auth, err := service.LoadAuthority(cfg)
@@ -86,6 +87,7 @@ admin socket, authenticated with the key file's admin secret), or with
 	cmd.Flags().StringVar(&project, "project", "", "project id (one lowercase OCI name component)")
 	cmd.Flags().StringVar(&purpose, "purpose", "", "create, rebuild or refresh")
 	cmd.Flags().DurationVar(&ttl, "ttl", 0, "credential lifetime (default: the proxy's auth.credential_ttl)")
+	cmd.Flags().StringVar(&forWhat, "for", "", "image-cache or prebuild: what the credential is for (cache.enabled = false refuses image-cache)")
 	cmd.Flags().StringVar(&admin, "admin", "", "admin endpoint (unix:PATH, HOST:PORT or URL); default server.admin_addr")
 	cmd.Flags().StringVar(&secret, "admin-secret-file", "", "file holding the admin secret (default: admin_secret of the key file)")
 	cmd.Flags().StringVar(&tlsCA, "admin-ca", "", "with an https admin endpoint: CA bundle that verifies it")

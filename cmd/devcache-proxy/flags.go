@@ -19,7 +19,7 @@ func (f *configFlags) register(cmd *cobra.Command, listeners bool) {
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "state directory (keys, embedded registry); overrides server.state_dir")
 	if listeners {
 		cmd.Flags().StringVar(&f.addr, "addr", "", "registry listener HOST:PORT; overrides server.addr")
-		cmd.Flags().StringVar(&f.debug, "debug-addr", "", "metrics and health listener HOST:PORT; overrides server.debug_addr")
+		cmd.Flags().StringVar(&f.debug, "debug-addr", "", "debug listener HOST:PORT (metrics, health, readiness, pprof); overrides server.debug_addr")
 	}
 }
 

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/tracing"
 )
 
 // buildFlags are devcache build's own flags.
@@ -82,6 +84,13 @@ configuration (docs/devcache-build.md).`,
 }
 
 func runBuild(ctx context.Context, cmd *cobra.Command, o *runnerOptions, ws *workspaceFlags, bf *buildFlags) (*imagecache.Result, error) {
+	ctx, span := tracing.Start(ctx, "devcache build")
+	res, err := runBuildTraced(ctx, cmd, o, ws, bf)
+	tracing.End(span, err)
+	return res, err
+}
+
+func runBuildTraced(ctx context.Context, cmd *cobra.Command, o *runnerOptions, ws *workspaceFlags, bf *buildFlags) (*imagecache.Result, error) {
 	w, err := ws.resolve()
 	if err != nil {
 		return nil, &imagecache.PhaseError{Phase: imagecache.PhaseConfig, Err: err}
@@ -94,9 +103,9 @@ func runBuild(ctx context.Context, cmd *cobra.Command, o *runnerOptions, ws *wor
 	if logFormat(cmd) != string(log.FormatJSON) {
 		c.Status = cmd.ErrOrStderr() // the hit line, whatever the log level
 	}
-	purpose := imagecache.PurposeCreate
+	purpose := contract.PurposeCreate
 	if bf.rebuild {
-		purpose = imagecache.PurposeRebuild
+		purpose = contract.PurposeRebuild
 	}
 	return c.Get(ctx, imagecache.Request{
 		Workspace: w, Project: bf.project, Purpose: purpose, SkipImageCache: bf.skipImageCache, NoBuildCache: bf.noCache,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 func newKeyCommand() *cobra.Command {
@@ -65,7 +66,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 						return err
 					}
 					// refresh credentials only pull.
-					if creds, err = pc.Issue(ctx, project, "refresh"); err != nil {
+					if creds, err = pc.Issue(ctx, project, contract.PurposeRefresh); err != nil {
 						return err
 					}
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/catalog"
 	"github.com/devcache/devcache/prebuild/container"
@@ -63,7 +64,8 @@ func (o *prebuildOptions) credentials(ctx context.Context, project string) (*ima
 	if err != nil {
 		return nil, err
 	}
-	return c.Issue(ctx, project, imagecache.PurposeCreate)
+	c.forPrebuild = true
+	return c.Issue(ctx, project, contract.PurposeCreate)
 }
 
 func authenticator(c *imagecache.HostCredentials) authn.Authenticator {
@@ -174,13 +176,13 @@ func (a cacheImages) Image(ctx context.Context, project, folder, config string) 
 	}
 	res, err := a.c.Get(ctx, imagecache.Request{
 		Workspace: imagecache.Workspace{Folder: folder, Config: config},
-		Project:   project, Purpose: imagecache.PurposeCreate,
+		Project:   project, Purpose: contract.PurposeCreate,
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !res.Pushed && res.Outcome != imagecache.OutcomeHit {
-		return nil, fmt.Errorf("the dev container image was built but not pushed (%s): a prebuild needs it in the registry", res.Reason)
+		return nil, fmt.Errorf("the dev container image was built but not pushed (%s): a prebuild needs it in the registry (--image names one already there)", res.Reason)
 	}
 	secs := res.BuildSeconds
 	if res.Outcome == imagecache.OutcomeHit {

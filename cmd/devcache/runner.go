@@ -15,9 +15,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/keys"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // runnerOptions are the runner host's settings: where buildkitd, the proxy
@@ -128,7 +129,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 			c()
 		}
 	}
-	bk, err := bkclient.New(ctx, o.buildkitHost)
+	bk, err := bkclient.New(ctx, o.buildkitHost, tracing.BuildKitOpts()...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("buildkitd at %s: %w", o.buildkitHost, err)
 	}
@@ -171,14 +172,22 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 	return c, cleanup, nil
 }
 
-// proxyCredentials gets credentials from devcache-proxy's admin endpoint.
+// proxyCredentials gets credentials from devcache-proxy's admin endpoint,
+// for the image cache unless forPrebuild.
 type proxyCredentials struct {
 	client *credentials.Client
 	host   string
+	// forPrebuild asks for prebuild credentials, which the proxy's cache
+	// switch does not refuse.
+	forPrebuild bool
 }
 
-func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
-	cred, err := p.client.Issue(ctx, credentials.Request{Project: project, Purpose: token.Purpose(purpose)})
+func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
+	req := credentials.Request{Project: project, Purpose: purpose, For: credentials.ForImageCache}
+	if p.forPrebuild {
+		req.For = credentials.ForPrebuild
+	}
+	cred, err := p.client.Issue(ctx, req)
 	if err != nil {
 		return nil, err
 	}

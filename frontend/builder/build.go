@@ -75,7 +75,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			p = *tp
 		}
 		// Every image of a multi-platform build carries the key over all its platforms.
-		inputs := cachekey.Inputs{DevcontainerJSON: src.Data, Platforms: bc.BuildPlatforms}
+		inputs := cachekey.Inputs{DevcontainerJSON: src.Data, Platforms: keyPlatforms(&bc.Config)}
 		var base llbgen.Base
 		if df != nil {
 			inputs.Dockerfile = df.data

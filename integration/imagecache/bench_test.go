@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // BenchmarkKey computes the demo workspace's key on the host, as `devcache
@@ -34,9 +35,9 @@ func BenchmarkKey(b *testing.B) {
 func BenchmarkLookup(b *testing.B) {
 	s := testenvGet(b)
 	p := startProxy(b)
-	creds, err := p.Issue(b.Context(), "bench", imagecache.PurposeCreate)
+	creds, err := p.Issue(b.Context(), "bench", contract.PurposeCreate)
 	require.NoError(b, err)
-	ref := p.host + "/" + imagecache.Repository("bench") + ":latest"
+	ref := p.host + "/" + contract.RepositoryName("bench", contract.KindImageBuild) + ":latest"
 	require.NoError(b, copyImage(s.BusyboxImage(), ref, creds))
 	reg := &imagecache.OCIRegistry{}
 	b.Run("proxy", func(b *testing.B) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // Two runners of one project: the first misses, builds and pushes with its
@@ -24,7 +26,7 @@ func TestSecondRunnerHits(t *testing.T) {
 
 	first := e.runner("a")
 	first.cache.Builder.(*imagecache.BuildKit).FrontendImage = e.s.FrontendImage(t)
-	res, err := first.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := first.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err, first.logs.String())
 	require.Equal(t, imagecache.OutcomeMiss, res.Outcome)
 	require.True(t, res.Pushed)
@@ -32,7 +34,7 @@ func TestSecondRunnerHits(t *testing.T) {
 	require.True(t, first.hasImage(t, res.Image), "the built image is in the first runner's containerd")
 
 	second := e.runner("b")
-	hit, err := second.get(t, ws, "p1", imagecache.PurposeCreate)
+	hit, err := second.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err, second.logs.String())
 	require.Equal(t, imagecache.OutcomeHit, hit.Outcome)
 	assert.Equal(t, res.Key, hit.Key)
@@ -47,7 +49,7 @@ func TestRebuildMissNeverPushes(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
 	r := e.runner("a")
-	res, err := r.get(t, ws, "p1", imagecache.PurposeRebuild)
+	res, err := r.get(t, ws, "p1", contract.PurposeRebuild)
 	require.NoError(t, err, r.logs.String())
 	assert.Equal(t, imagecache.OutcomeMiss, res.Outcome)
 	assert.False(t, res.Pushed)
@@ -59,11 +61,11 @@ func TestRebuildMissNeverPushes(t *testing.T) {
 func TestOtherProjectNeverSeesTheImage(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
-	res, err := e.runner("a").get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := e.runner("a").get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err)
 	require.True(t, e.cached("p1", res.Key))
 
-	other, err := e.runner("b").get(t, ws, "p2", imagecache.PurposeCreate)
+	other, err := e.runner("b").get(t, ws, "p2", contract.PurposeCreate)
 	require.NoError(t, err)
 	assert.Equal(t, imagecache.OutcomeMiss, other.Outcome, "same configuration, other project: a miss")
 	assert.Equal(t, res.Key, other.Key)
@@ -77,7 +79,7 @@ func TestWhatMissesAndWhatHits(t *testing.T) {
 	r := e.runner("a")
 	build := func(ws string) *imagecache.Result {
 		t.Helper()
-		res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+		res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 		require.NoError(t, err, r.logs.String())
 		return res
 	}
@@ -118,15 +120,24 @@ func TestCacheDisabledNeitherLooksUpNorPushes(t *testing.T) {
 	ws := e.workspace(nil)
 	r := e.runner("a")
 	r.cache.Disabled = true
-	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+	before := e.proxy.requests.Load()
+	res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err)
 	assert.Equal(t, imagecache.OutcomeBypass, res.Outcome)
-	assert.Contains(t, r.logs.String(), "disabled on this runner")
-	assert.NotContains(t, res.Phases, "lookup")
-	assert.Empty(t, res.Key)
+	assert.Equal(t, 1, strings.Count(r.logs.String(), "disabled on this runner"), r.logs.String())
+	assert.True(t, r.hasImage(t, "devcache.local/it:latest"), "the environment gets its image")
+	assert.False(t, res.Pushed)
+	// No credentials, no lookup, no push: the proxy hears nothing. The key
+	// is still computed (documented: a config that cannot be built fails
+	// before any build), so the cache can be checked for it.
+	assert.Equal(t, before, e.proxy.requests.Load(), "requests to the proxy while the cache is disabled")
+	assert.NotContains(t, res.Phases, imagecache.PhaseCredentials)
+	assert.NotContains(t, res.Phases, imagecache.PhaseLookup)
+	require.NotEmpty(t, res.Key)
+	assert.False(t, e.cached("p1", res.Key), "nothing was pushed while disabled")
 
 	r.cache.Disabled = false
-	res, err = r.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err = r.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err)
 	assert.Equal(t, imagecache.OutcomeMiss, res.Outcome, "nothing was pushed while disabled")
 }
@@ -137,12 +148,12 @@ func TestProxyDownMidFlow(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
 	r := e.runner("a")
-	r.cache.Credentials = credentialsFunc(func(ctx context.Context, p string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
+	r.cache.Credentials = credentialsFunc(func(ctx context.Context, p string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
 		c, err := e.proxy.Issue(ctx, p, purpose)
 		e.proxy.srv.Close()
 		return c, err
 	})
-	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err, r.logs.String())
 	assert.Equal(t, imagecache.OutcomeBypass, res.Outcome)
 	assert.Contains(t, res.Reason, "cache lookup failed")
@@ -156,10 +167,10 @@ func TestPushRefused(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
 	r := e.runner("a")
-	r.cache.Credentials = credentialsFunc(func(ctx context.Context, _ string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
+	r.cache.Credentials = credentialsFunc(func(ctx context.Context, _ string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
 		return e.proxy.Issue(ctx, "someone-else", purpose)
 	})
-	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err, r.logs.String())
 	assert.False(t, res.Pushed)
 	assert.Contains(t, res.Reason, "push to the cache refused")
@@ -176,7 +187,7 @@ func TestInterruptedBuildLeavesNoTag(t *testing.T) {
 	defer cancel()
 	res, err := r.cache.Get(ctx, imagecache.Request{
 		Workspace: imagecache.Workspace{Folder: ws, Config: ws + "/.devcontainer/devcontainer.json"},
-		Project:   "p1", Purpose: imagecache.PurposeCreate,
+		Project:   "p1", Purpose: contract.PurposeCreate,
 	})
 	require.Error(t, err)
 	require.True(t, errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil, "%v", err)
@@ -184,8 +195,8 @@ func TestInterruptedBuildLeavesNoTag(t *testing.T) {
 	assert.False(t, e.cached("p1", res.Key), "no half-pushed tag")
 }
 
-type credentialsFunc func(context.Context, string, imagecache.Purpose) (*imagecache.HostCredentials, error)
+type credentialsFunc func(context.Context, string, contract.Purpose) (*imagecache.HostCredentials, error)
 
-func (f credentialsFunc) Issue(ctx context.Context, p string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
+func (f credentialsFunc) Issue(ctx context.Context, p string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
 	return f(ctx, p, purpose)
 }

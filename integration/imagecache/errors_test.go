@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // A malformed devcontainer.json fails before anything is built, naming the
@@ -16,7 +16,7 @@ func TestMalformedConfigNamesTheLine(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(map[string]string{".devcontainer/devcontainer.json": "{\n  \"image\": \"x\",\n  \"features\": {,\n}\n"})
 	r := e.runner("a")
-	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "devcontainer.json:3:")
 	assert.Empty(t, res.Key)
@@ -30,7 +30,7 @@ func TestFailedFeatureFailsTheBuild(t *testing.T) {
 		".devcontainer/hello/install.sh": "#!/bin/sh\necho 'no such package: left-pad' >&2\nexit 3\n",
 	})
 	r := e.runner("a")
-	res, err := r.get(t, ws, "p1", imagecache.PurposeCreate)
+	res, err := r.get(t, ws, "p1", contract.PurposeCreate)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "building the dev container")
 	assert.Contains(t, fmt.Sprintf("%+v", err), "exit code: 3")

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // blobInstall adds 32 MiB of incompressible data to the image, which a
@@ -95,7 +96,7 @@ func lazyBehindFront(t *testing.T, project string, rate int64) (*env, *freshRunn
 	e := newEnv(t)
 	ws := e.workspace(map[string]string{".devcontainer/hello/install.sh": blobInstall})
 	cold := e.runner("cold")
-	_, err := cold.get(t, ws, project, imagecache.PurposeCreate)
+	_, err := cold.get(t, ws, project, contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 
 	f := newFront(t, e.proxy.host, rate)
@@ -103,7 +104,7 @@ func lazyBehindFront(t *testing.T, project string, rate int64) (*env, *freshRunn
 	warm := e.onHost("warm", host, true)
 	warm.cache.ProxyHost = f.host
 	warm.cache.Credentials = hostOverride{e.proxy, f.host}
-	hit, err := warm.get(t, ws, project, imagecache.PurposeCreate)
+	hit, err := warm.get(t, ws, project, contract.PurposeCreate)
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode, "%+v", hit.Pull.Layers)
 	return e, warm, f, hit
@@ -163,12 +164,12 @@ func TestLazyStartCorruptedChunk(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(map[string]string{".devcontainer/hello/install.sh": blobInstall})
 	cold := e.runner("cold")
-	res, err := cold.get(t, ws, "corrupt", imagecache.PurposeCreate)
+	res, err := cold.get(t, ws, "corrupt", contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 
 	// The largest layer holds /opt-blob; flip a byte in its middle, in the
 	// proxy's embedded registry storage.
-	creds, err := e.proxy.Issue(t.Context(), "corrupt", imagecache.PurposeRebuild)
+	creds, err := e.proxy.Issue(t.Context(), "corrupt", contract.PurposeRebuild)
 	require.NoError(t, err)
 	layer := largestLayer(t, res.Image, creds)
 	data := blobFile(t, e.proxy.svc.Config.Server.StateDir, layer)
@@ -186,7 +187,7 @@ func TestLazyStartCorruptedChunk(t *testing.T) {
 
 	host := e.freshHost(filepath.Join(shortDir(t), "h"))
 	warm := e.onHost("warm", host, true)
-	hit, err := warm.get(t, ws, "corrupt", imagecache.PurposeCreate)
+	hit, err := warm.get(t, ws, "corrupt", contract.PurposeCreate)
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode, "the TOC is intact: the layer mounts lazily")
 

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,11 +25,11 @@ import (
 
 	"github.com/devcache/devcache/imagecache"
 	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // env is one test's world: the stack, a fresh proxy and a base image tag
@@ -44,6 +46,8 @@ type proxy struct {
 	svc  *service.Service
 	srv  *httptest.Server
 	host string
+	// requests counts the HTTP requests the proxy received.
+	requests atomic.Int64
 }
 
 func newEnv(t *testing.T) *env {
@@ -71,8 +75,13 @@ func startProxyTTL(t testing.TB, ttl time.Duration) *proxy {
 	require.NoError(t, cfg.Finish())
 	svc, err := service.New(quiet(), cfg)
 	require.NoError(t, err)
-	srv := httptest.NewServer(svc.Server)
-	p := &proxy{svc: svc, srv: srv, host: strings.TrimPrefix(srv.URL, "http://")}
+	p := &proxy{svc: svc}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.requests.Add(1)
+		svc.Server.ServeHTTP(w, r)
+	}))
+	srv := p.srv
+	p.host = strings.TrimPrefix(srv.URL, "http://")
 	t.Cleanup(func() {
 		srv.Close()
 		_ = svc.Close()
@@ -98,8 +107,8 @@ func quiet() context.Context {
 
 // Issue implements imagecache.Credentials with the proxy's own issuer, as
 // `devcache-proxy credentials` does.
-func (p *proxy) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
-	c, err := service.Issuer(p.svc.Config, p.svc.Authority).Issue(ctx, credentials.Request{Project: project, Purpose: token.Purpose(purpose)})
+func (p *proxy) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
+	c, err := service.Issuer(p.svc.Config, p.svc.Authority).Issue(ctx, credentials.Request{Project: project, Purpose: contract.Purpose(purpose)})
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +158,7 @@ func cleanNamespace(cc *containerd.Client, ns string) {
 }
 
 // get runs one Get with the runner's log captured.
-func (r *runner) get(t testing.TB, ws string, project string, purpose imagecache.Purpose) (*imagecache.Result, error) {
+func (r *runner) get(t testing.TB, ws string, project string, purpose contract.Purpose) (*imagecache.Result, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -206,9 +215,9 @@ func write(t testing.TB, dir string, files map[string]string) {
 // the proxy's backend, looked up with a create credential of that project.
 func (e *env) cached(project, key string) bool {
 	e.t.Helper()
-	creds, err := e.proxy.Issue(e.t.Context(), project, imagecache.PurposeCreate)
+	creds, err := e.proxy.Issue(e.t.Context(), project, contract.PurposeCreate)
 	require.NoError(e.t, err)
-	ref := e.proxy.host + "/" + imagecache.Repository(project) + ":" + strings.TrimPrefix(key, "sha256:")
+	ref := e.proxy.host + "/" + contract.RepositoryName(project, contract.KindImageBuild) + ":" + strings.TrimPrefix(key, "sha256:")
 	_, err = (&imagecache.OCIRegistry{}).Lookup(e.t.Context(), ref, creds)
 	return err == nil
 }

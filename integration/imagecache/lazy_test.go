@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // TestLazyWarmStart: a cached image (eStargz, the default) is made
@@ -24,13 +25,13 @@ func TestLazyWarmStart(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
 	cold := e.runner("cold")
-	res, err := cold.get(t, ws, "lazy", imagecache.PurposeCreate)
+	res, err := cold.get(t, ws, "lazy", contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 	require.True(t, res.Pushed)
 
 	host := e.freshHost(filepath.Join(shortDir(t), "h"))
 	warm := e.onHost("warm", host, true)
-	hit, err := warm.get(t, ws, "lazy", imagecache.PurposeCreate)
+	hit, err := warm.get(t, ws, "lazy", contract.PurposeCreate)
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.OutcomeHit, hit.Outcome)
 	require.NotNil(t, hit.Pull)
@@ -50,7 +51,7 @@ func TestLazyFallbackWithoutRanges(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(nil)
 	cold := e.runner("cold")
-	_, err := cold.get(t, ws, "norange", imagecache.PurposeCreate)
+	_, err := cold.get(t, ws, "norange", contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 
 	// The proxy, behind a front that drops Range headers (and so answers
@@ -69,7 +70,7 @@ func TestLazyFallbackWithoutRanges(t *testing.T) {
 	warm := e.onHost("warm", host, true)
 	warm.cache.ProxyHost = frontHost
 	warm.cache.Credentials = hostOverride{e.proxy, frontHost}
-	hit, err := warm.get(t, ws, "norange", imagecache.PurposeCreate)
+	hit, err := warm.get(t, ws, "norange", contract.PurposeCreate)
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.OutcomeHit, hit.Outcome)
 	require.Equal(t, imagecache.PullFull, hit.Pull.Mode, "%+v", hit.Pull.Layers)
@@ -95,7 +96,7 @@ type hostOverride struct {
 	host string
 }
 
-func (h hostOverride) Issue(ctx context.Context, project string, purpose imagecache.Purpose) (*imagecache.HostCredentials, error) {
+func (h hostOverride) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
 	c, err := h.p.Issue(ctx, project, purpose)
 	if err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/lease"
 )
@@ -65,7 +66,7 @@ func getWith(ctx context.Context, c *imagecache.Cache, ws, project string, logs 
 	ctx = log.WithLogger(ctx, slog.New(slog.NewTextHandler(logs, nil)))
 	return c.Get(ctx, imagecache.Request{
 		Workspace: imagecache.Workspace{Folder: ws, Config: filepath.Join(ws, ".devcontainer", "devcontainer.json")},
-		Project:   project, Purpose: imagecache.PurposeCreate,
+		Project:   project, Purpose: contract.PurposeCreate,
 	})
 }
 
@@ -120,7 +121,7 @@ func TestOneBuildBuilderKilled(t *testing.T) {
 	e := newEnv(t)
 	ws := e.slowWorkspace(30)
 	const ttl = 10 * time.Second
-	creds, err := e.proxy.Issue(t.Context(), "killed", imagecache.PurposeCreate)
+	creds, err := e.proxy.Issue(t.Context(), "killed", contract.PurposeCreate)
 	require.NoError(t, err)
 
 	// The builder: another process, with its own buildkitd.
@@ -141,7 +142,7 @@ func TestOneBuildBuilderKilled(t *testing.T) {
 	// project is held by it (the lease key is the cache key's hex).
 	key := cacheKey(t, e, ws, "killed")
 	for time.Now().Before(deadline) {
-		if holder, err = lc.Get(t.Context(), imagecache.Repository("killed"), key); err == nil {
+		if holder, err = lc.Get(t.Context(), contract.RepositoryName("killed", contract.KindImageBuild), key); err == nil {
 			break
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -187,7 +188,7 @@ func (b timedBuilder) Build(ctx context.Context, req imagecache.BuildRequest) (*
 }
 
 func cacheKey(t *testing.T, e *env, ws, project string) string {
-	creds, err := e.proxy.Issue(t.Context(), project, imagecache.PurposeCreate)
+	creds, err := e.proxy.Issue(t.Context(), project, contract.PurposeCreate)
 	require.NoError(t, err)
 	w := imagecache.Workspace{Folder: ws, Config: filepath.Join(ws, ".devcontainer", "devcontainer.json")}
 	config, err := os.ReadFile(w.Config)
@@ -228,6 +229,6 @@ func TestOneBuildChildRunner(t *testing.T) {
 
 type fixedCreds struct{ c *imagecache.HostCredentials }
 
-func (f fixedCreds) Issue(context.Context, string, imagecache.Purpose) (*imagecache.HostCredentials, error) {
+func (f fixedCreds) Issue(context.Context, string, contract.Purpose) (*imagecache.HostCredentials, error) {
 	return f.c, nil
 }

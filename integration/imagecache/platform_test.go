@@ -8,6 +8,7 @@ import (
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // onPlatform makes r a runner of platform spec: its key and its build both
@@ -39,13 +40,13 @@ func TestPlatformInTheKey(t *testing.T) {
 		".devcontainer/Dockerfile":        "FROM scratch\nCOPY README.md /README.md\n",
 		"README.md":                       "a project\n",
 	})
-	amd, err := e.runner("amd").onPlatform(t, "linux/amd64", false).get(t, ws, "p1", imagecache.PurposeCreate)
+	amd, err := e.runner("amd").onPlatform(t, "linux/amd64", false).get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err)
 	require.Equal(t, imagecache.OutcomeMiss, amd.Outcome)
 	require.True(t, amd.Pushed)
 
 	armRunner := e.runner("arm").onPlatform(t, "linux/arm64", true)
-	arm, err := armRunner.get(t, ws, "p1", imagecache.PurposeCreate)
+	arm, err := armRunner.get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err, armRunner.logs.String())
 	assert.Equal(t, imagecache.OutcomeMiss, arm.Outcome, "another platform misses")
 	assert.NotEqual(t, amd.Key, arm.Key)
@@ -54,15 +55,16 @@ func TestPlatformInTheKey(t *testing.T) {
 	assert.True(t, e.cached("p1", arm.Key))
 
 	// The pushed arm64 image is labelled with its platform input.
-	creds, err := e.proxy.Issue(t.Context(), "p1", imagecache.PurposeRebuild)
+	creds, err := e.proxy.Issue(t.Context(), "p1", contract.PurposeRebuild)
 	require.NoError(t, err)
 	img, err := (&imagecache.OCIRegistry{}).Lookup(t.Context(), arm.Image, creds)
 	require.NoError(t, err)
-	_, inputs, err := cachekey.FromLabels(img.Labels)
+	labelled, inputs, err := cachekey.FromLabels(img.Labels)
 	require.NoError(t, err)
+	assert.Equal(t, arm.Key, labelled.String(), "the frontend's key (in the image) is the runner's key (its tag)")
 	assert.Contains(t, inputs, cachekey.Input{Name: cachekey.InputPlatform, Value: "linux/arm64"})
 
-	again, err := e.runner("arm2").onPlatform(t, "linux/arm64/v8", true).get(t, ws, "p1", imagecache.PurposeCreate)
+	again, err := e.runner("arm2").onPlatform(t, "linux/arm64/v8", true).get(t, ws, "p1", contract.PurposeCreate)
 	require.NoError(t, err)
 	assert.Equal(t, imagecache.OutcomeHit, again.Outcome, "linux/arm64/v8 is linux/arm64")
 	assert.Equal(t, arm.Key, again.Key)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // TestLazyPrefetch: the first lazy environment's command is recorded
@@ -23,11 +24,11 @@ func TestLazyPrefetch(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(map[string]string{".devcontainer/hello/install.sh": blobInstall})
 	cold := e.runner("cold")
-	_, err := cold.get(t, ws, "prefetch", imagecache.PurposeCreate)
+	_, err := cold.get(t, ws, "prefetch", contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 
 	first := e.onHost("first", e.freshHost(filepath.Join(shortDir(t), "a")), true)
-	hit, err := first.get(t, ws, "prefetch", imagecache.PurposeCreate)
+	hit, err := first.get(t, ws, "prefetch", contract.PurposeCreate)
 	require.NoError(t, err, first.logs.String())
 	require.Empty(t, hit.Pull.Prefetch, "no list yet")
 	fs, err := first.cache.Runtime.(*imagecache.Containerd).RecordFirstStart(t.Context(), hit.Image, []string{"sh", "-c", "cat /etc/greeting /opt-blob | wc -c"})
@@ -40,7 +41,7 @@ func TestLazyPrefetch(t *testing.T) {
 
 	host := e.freshHost(filepath.Join(shortDir(t), "b"))
 	later := e.onHost("later", host, true)
-	hit, err = later.get(t, ws, "prefetch", imagecache.PurposeCreate)
+	hit, err = later.get(t, ws, "prefetch", contract.PurposeCreate)
 	require.NoError(t, err, later.logs.String())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode)
 	require.Equal(t, list, hit.Pull.Prefetch)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // BenchmarkRebuild measures, in one run, a cold build of
@@ -26,7 +27,7 @@ func BenchmarkRebuild(b *testing.B) {
 		get := func() *imagecache.Result {
 			r := e.freshRunnerTB(b)
 			r.cache.LookupEnv = lookup
-			res, err := r.get(b, ws, "bench", imagecache.PurposeCreate)
+			res, err := r.get(b, ws, "bench", contract.PurposeCreate)
 			require.NoError(b, err, r.logs.String())
 			require.Equal(b, imagecache.OutcomeMiss, res.Outcome)
 			return res

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // Every Feature of these workspaces writes a random UUID: a step
@@ -63,7 +64,7 @@ func (e *env) freshRunnerTB(tb testing.TB) *runner {
 // stamps reads the /stamp-* files of an image in the proxy.
 func (e *env) stamps(project, ref string) map[string]string {
 	e.t.Helper()
-	creds, err := e.proxy.Issue(e.t.Context(), project, imagecache.PurposeRebuild)
+	creds, err := e.proxy.Issue(e.t.Context(), project, contract.PurposeRebuild)
 	require.NoError(e.t, err)
 	r, err := name.ParseReference(ref)
 	require.NoError(e.t, err)
@@ -90,7 +91,7 @@ func (e *env) stamps(project, ref string) map[string]string {
 
 func (r *runner) mustGet(t *testing.T, ws, project string) *imagecache.Result {
 	t.Helper()
-	res, err := r.get(t, ws, project, imagecache.PurposeCreate)
+	res, err := r.get(t, ws, project, contract.PurposeCreate)
 	require.NoError(t, err, r.logs.String())
 	require.Equal(t, imagecache.OutcomeMiss, res.Outcome)
 	return res

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/imagecache"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // TestSnapshotterRestartUnderLazyContainer restarts devcache-snapshotter
@@ -24,12 +25,12 @@ func TestSnapshotterRestartUnderLazyContainer(t *testing.T) {
 	e := newEnv(t)
 	ws := e.workspace(map[string]string{".devcontainer/hello/install.sh": blobInstall})
 	cold := e.runner("cold")
-	_, err := cold.get(t, ws, "restart", imagecache.PurposeCreate)
+	_, err := cold.get(t, ws, "restart", contract.PurposeCreate)
 	require.NoError(t, err, cold.logs.String())
 
 	host := e.freshHost(filepath.Join(shortDir(t), "h"))
 	warm := e.onHost("warm", host, true)
-	hit, err := warm.get(t, ws, "restart", imagecache.PurposeCreate)
+	hit, err := warm.get(t, ws, "restart", contract.PurposeCreate)
 	require.NoError(t, err, warm.logs.String()+host.Plugin.Log())
 	require.Equal(t, imagecache.PullLazy, hit.Pull.Mode)
 

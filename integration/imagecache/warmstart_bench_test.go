@@ -13,6 +13,7 @@ import (
 
 	"github.com/devcache/devcache/imagecache"
 	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // BenchmarkWarmStart measures, in one run and each on a fresh runner host
@@ -101,7 +102,7 @@ func (e *env) coldBuild(b *testing.B, ws string, lookup func(string) (string, bo
 	cold.cache.Runtime = e.onHost("cold", host, false).cache.Runtime
 	cold.cache.LookupEnv = lookup
 	t0 := time.Now()
-	res, err := cold.get(b, ws, project, imagecache.PurposeCreate)
+	res, err := cold.get(b, ws, project, contract.PurposeCreate)
 	took := time.Since(t0)
 	require.NoError(b, err, cold.logs.String())
 	require.Equal(b, imagecache.OutcomeMiss, res.Outcome)
@@ -116,7 +117,7 @@ func (r *freshRunner) warmStart(b *testing.B, ws string, lookup func(string) (st
 	b.Helper()
 	r.cache.LookupEnv = lookup
 	t0 := time.Now()
-	hit, err := r.get(b, ws, project, imagecache.PurposeRebuild)
+	hit, err := r.get(b, ws, project, contract.PurposeRebuild)
 	require.NoError(b, err, r.logs.String())
 	require.Equal(b, imagecache.OutcomeHit, hit.Outcome)
 	pulled := time.Since(t0)
@@ -136,7 +137,7 @@ func (r *freshRunner) warmCommand(b *testing.B, ws string, lookup func(string) (
 	b.Helper()
 	r.cache.LookupEnv = lookup
 	t0 := time.Now()
-	hit, err := r.get(b, ws, project, imagecache.PurposeRebuild)
+	hit, err := r.get(b, ws, project, contract.PurposeRebuild)
 	require.NoError(b, err, r.logs.String())
 	require.Equal(b, imagecache.OutcomeHit, hit.Outcome)
 	require.NotEmpty(b, hit.Pull.Prefetch, "the prefetch list was found")
@@ -168,7 +169,7 @@ func (e *env) bareStart(b *testing.B, host *testenv.FreshHost, image string, com
 
 func (e *env) imageSize(b *testing.B, project, ref string) int64 {
 	b.Helper()
-	creds, err := e.proxy.Issue(b.Context(), project, imagecache.PurposeRebuild)
+	creds, err := e.proxy.Issue(b.Context(), project, contract.PurposeRebuild)
 	require.NoError(b, err)
 	img, err := (&imagecache.OCIRegistry{}).Lookup(b.Context(), ref, creds)
 	require.NoError(b, err)
@@ -177,7 +178,7 @@ func (e *env) imageSize(b *testing.B, project, ref string) int64 {
 
 func mustIssue(b *testing.B, e *env) *imagecache.HostCredentials {
 	b.Helper()
-	c, err := e.proxy.Issue(b.Context(), "bench", imagecache.PurposeRebuild)
+	c, err := e.proxy.Issue(b.Context(), "bench", contract.PurposeRebuild)
 	require.NoError(b, err)
 	return c
 }

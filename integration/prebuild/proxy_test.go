@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/catalog"
@@ -26,7 +27,6 @@ import (
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // TestThroughProxy: the prebuild is pushed to projects/<p>/prebuild through
@@ -50,7 +50,7 @@ func TestThroughProxy(t *testing.T) {
 	proxyHost := strings.TrimPrefix(srv.URL, "http://")
 
 	project := projectName(t)
-	cred, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project, Purpose: token.PurposeCreate})
+	cred, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project, Purpose: contract.PurposeCreate})
 	require.NoError(t, err)
 	auth := &authn.Basic{Username: cred.Username, Password: cred.Password}
 
@@ -74,7 +74,7 @@ func TestThroughProxy(t *testing.T) {
 	rn.Remote = []remote.Option{remote.WithAuth(auth)}
 	res, err := rn.Run(ctx, runner.Request{Project: project, EnvironmentClass: "small", WorkspaceFolder: ws, ConfigFile: cfgFile})
 	require.NoError(t, err)
-	require.True(t, strings.HasPrefix(res.Prebuild.Reference, proxyHost+"/"+prebuild.Repository(project)+"@"), res.Prebuild.Reference)
+	require.True(t, strings.HasPrefix(res.Prebuild.Reference, proxyHost+"/"+contract.RepositoryName(project, contract.KindPrebuild)+"@"), res.Prebuild.Reference)
 
 	list, err := cat.List(ctx, project)
 	require.NoError(t, err)
@@ -92,7 +92,7 @@ func TestThroughProxy(t *testing.T) {
 	require.Contains(t, bh.plugin.Log(), "remote-snapshot-prepared=true", "the plugin restored the layers through the proxy")
 
 	// Another project's credential sees nothing of it.
-	other, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project + "-other", Purpose: token.PurposeCreate})
+	other, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project + "-other", Purpose: contract.PurposeCreate})
 	require.NoError(t, err)
 	otherCat := &catalog.Registry{Host: proxyHost, Insecure: true, Auth: func(context.Context, string) (authn.Authenticator, error) {
 		return &authn.Basic{Username: other.Username, Password: other.Password}, nil

@@ -71,7 +71,7 @@ client_ca = %q
 	require.NoError(t, os.WriteFile(secretFile, []byte("guessed"), 0o600))
 	out, err = creds("--admin-secret-file", secretFile)
 	require.Error(t, err, "no client certificate")
-	assert.Contains(t, string(out), "refused no client certificate")
+	assert.Contains(t, string(out), "refused the client: no client certificate presented")
 
 	expired := ca.Issue(t, "runner-old", tlstest.Options{Client: true, NotAfter: time.Now().Add(-time.Minute)})
 	out, err = creds("--admin-cert", expired.CertFile, "--admin-key", expired.KeyFile)

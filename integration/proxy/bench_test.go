@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // benchProxy is a proxy whose embedded backend also listens on loopback
@@ -43,7 +43,7 @@ func download(b *testing.B, client *http.Client, u, bearer string) int64 {
 // their ratio (target: proxy ≥ 0.9× direct).
 func BenchmarkBlobDownload(b *testing.B) {
 	p, direct := benchProxy(b)
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	const size = 128 << 20
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
@@ -92,7 +92,7 @@ func p50(ds []time.Duration) time.Duration {
 // p50 of each and the p50 latency the proxy adds (target ≤ 0.3 ms).
 func BenchmarkManifestHead(b *testing.B) {
 	p, direct := benchProxy(b)
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	m, _ := p.image(tok, repoA, "head")
 	require.Equal(b, http.StatusCreated, p.putManifest(tok, repoA, "head", m).Status)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
@@ -133,7 +133,7 @@ func BenchmarkManifestHead(b *testing.B) {
 // scope) from parallel clients and reports tokens per second (target ≥ 5,000/s).
 func BenchmarkTokenIssue(b *testing.B) {
 	p := startProxy(b, nil)
-	cred := p.credential("bench", token.PurposeCreate)
+	cred := p.credential("bench", contract.PurposeCreate)
 	u := p.URL + "/token?" + url.Values{"service": {"devcache-proxy"}, "scope": {"repository:projects/bench/image-build:pull,push"}}.Encode()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var n atomic.Int64

@@ -189,7 +189,7 @@ func TestBinaryMetrics(t *testing.T) {
 	var rep struct{ Records, Deleted int }
 	require.NoError(t, json.Unmarshal(out, &rep))
 	assert.Equal(t, 0, rep.Deleted)
-	resp, err = http.Get("http://" + debug + "/debug/health")
+	resp, err = http.Get("http://" + debug + "/debug/ready")
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the server's backend socket survived the gc run")

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/integration/testenv"
-	"github.com/devcache/devcache/registryproxy/token"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // TestBuildx: docker buildx (remote driver on the stack's buildkitd, with
@@ -23,8 +23,8 @@ func TestBuildx(t *testing.T) {
 	p := startProxy(t, nil)
 	project := "buildx"
 	repo := p.Host + "/projects/" + project + "/image-build"
-	create := p.credential(project, token.PurposeCreate)
-	rebuild := p.credential(project, token.PurposeRebuild)
+	create := p.credential(project, contract.PurposeCreate)
+	rebuild := p.credential(project, contract.PurposeRebuild)
 
 	ctxDir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(fmt.Sprintf(

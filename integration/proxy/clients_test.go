@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/credentials"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // dockerConfig writes a DOCKER_CONFIG dir with auths for the proxy host.
@@ -48,8 +48,8 @@ func TestRealClients(t *testing.T) {
 	p := startProxy(t, nil)
 	project := "clients"
 	repo := p.Host + "/projects/" + project + "/image-build"
-	create := p.credential(project, token.PurposeCreate)
-	rebuild := p.credential(project, token.PurposeRebuild)
+	create := p.credential(project, contract.PurposeCreate)
+	rebuild := p.credential(project, contract.PurposeRebuild)
 
 	ctxDir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(fmt.Sprintf(
@@ -118,8 +118,8 @@ func TestRealClients(t *testing.T) {
 // remote package (crane's engine), which uses the OAuth2 POST token flow.
 func TestGoContainerRegistry(t *testing.T) {
 	p := startProxy(t, nil)
-	create := p.credential("ggcr", token.PurposeCreate)
-	rebuild := p.credential("ggcr", token.PurposeRefresh)
+	create := p.credential("ggcr", contract.PurposeCreate)
+	rebuild := p.credential("ggcr", contract.PurposeRefresh)
 	ref, err := name.ParseReference(p.Host+"/projects/ggcr/prebuild:snap1", name.Insecure)
 	require.NoError(t, err)
 	img, err := random.Image(1<<20, 3)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/integration/testenv"
-	"github.com/devcache/devcache/registryproxy/token"
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // conformanceToggles switches off exactly what the embedded distribution
@@ -31,7 +31,7 @@ var conformanceToggles = map[string]string{
 func TestConformance(t *testing.T) {
 	s := testenv.Get(t)
 	p := startProxy(t, nil)
-	cred := p.credential("conformance", token.PurposeCreate)
+	cred := p.credential("conformance", contract.PurposeCreate)
 	results := t.TempDir()
 	cmd := s.Command("conformance")
 	cmd.Dir = results

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/gc"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 const manifestAccept = "application/vnd.oci.image.manifest.v1+json"
@@ -31,7 +31,7 @@ func backendHead(t *testing.T, p *proxy, path string) (int, digest.Digest) {
 func TestExpiryAndGC(t *testing.T) {
 	const expiry = 4 * time.Second
 	p := startProxy(t, func(c *config.Config) { c.Cache.Expiry = config.Duration{Duration: expiry} })
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	get := func(tag string) reply {
 		return p.do(http.MethodGet, "/v2/"+repoA+"/manifests/"+tag, tok, nil, map[string]string{"Accept": manifestAccept})
 	}
@@ -103,7 +103,7 @@ func TestExpiryAndGC(t *testing.T) {
 func TestPrebuildExpiry(t *testing.T) {
 	const prebuildExpiry = 3 * time.Second
 	p := startProxy(t, func(c *config.Config) { c.Cache.PrebuildExpiry = config.Duration{Duration: prebuildExpiry} })
-	cred := p.credential("alpha", token.PurposeCreate)
+	cred := p.credential("alpha", contract.PurposeCreate)
 	const repoPrebuild = "projects/alpha/prebuild"
 	cacheTok, prebuildTok := p.pushToken(cred, repoA), p.pushToken(cred, repoPrebuild)
 	mc, _ := p.image(cacheTok, repoA, "cache")

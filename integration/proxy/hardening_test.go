@@ -20,11 +20,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/gc"
 	"github.com/devcache/devcache/registryproxy/policy"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 const runnerTemplate = "gitpod-runner-{runner}/projects/{project}/{repository}"
@@ -46,10 +46,10 @@ func TestRunnersShareABackendSafely(t *testing.T) {
 	require.Equal(t, "devcache/r1/push-records", r1.svc.Records.Repository())
 	require.Equal(t, "devcache/r2/push-records", r2.svc.Records.Repository())
 
-	tok1 := r1.pushToken(r1.credential("alpha", token.PurposeCreate), repoA)
+	tok1 := r1.pushToken(r1.credential("alpha", contract.PurposeCreate), repoA)
 	m1, _ := r1.image(tok1, repoA, "runner1")
 	require.Equal(t, http.StatusCreated, r1.putManifest(tok1, repoA, "k", m1).Status)
-	tok2 := r2.pushToken(r2.credential("alpha", token.PurposeCreate), repoA)
+	tok2 := r2.pushToken(r2.credential("alpha", contract.PurposeCreate), repoA)
 	m2, d2 := r2.image(tok2, repoA, "runner2")
 	require.Equal(t, http.StatusCreated, r2.putManifest(tok2, repoA, "k", m2).Status)
 
@@ -109,7 +109,7 @@ func TestUnsafeLayoutsRefusedAtStart(t *testing.T) {
 func TestGCKeepsManifestsOfLiveIndexes(t *testing.T) {
 	const expiry = time.Hour
 	p := startProxy(t, func(c *config.Config) { c.Cache.Expiry = config.Duration{Duration: expiry} })
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	m, d := p.image(tok, repoA, "platform")
 	require.Equal(t, http.StatusCreated, p.putManifest(tok, repoA, "single", m).Status)
 	time.Sleep(1500 * time.Millisecond)
@@ -138,7 +138,7 @@ func TestGCKeepsManifestsOfLiveIndexes(t *testing.T) {
 // layer was never uploaded) leaves no push record, so nothing claims the tag.
 func TestRefusedManifestLeavesNoRecord(t *testing.T) {
 	p := startProxy(t, nil)
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	cfgBlob := []byte(`{"architecture":"amd64","os":"linux"}`)
 	cd := p.pushBlob(tok, repoA, cfgBlob)
 	bad := fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",`+
@@ -174,7 +174,7 @@ func TestTokenBodyHardening(t *testing.T) {
 	})
 	t.Run("trickled upload", func(t *testing.T) {
 		t.Parallel()
-		tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+		tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 		r := p.do(http.MethodPost, "/v2/"+repoA+"/blobs/uploads/", tok, nil, nil)
 		require.Equal(t, http.StatusAccepted, r.Status)
 		loc, err := url.Parse(r.Header.Get("Location"))
@@ -219,7 +219,7 @@ func trickle(t *testing.T, p *proxy, head string) time.Duration {
 // DefaultTagsPage tags and a Link to the rest.
 func TestTagListPagedByDefault(t *testing.T) {
 	p := startProxy(t, nil)
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	m, _ := p.image(tok, repoA, "paged")
 	const total = 105
 	for i := range total {

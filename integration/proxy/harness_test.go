@@ -19,11 +19,11 @@ import (
 	"github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/credentials"
 	"github.com/devcache/devcache/registryproxy/service"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // proxy is an in-process devcache-proxy over an embedded registry in a
@@ -60,7 +60,7 @@ func startProxy(t testing.TB, mutate func(*config.Config)) *proxy {
 }
 
 // credential issues a runner credential like `devcache-proxy credentials`.
-func (p *proxy) credential(project string, purpose token.Purpose) credentials.Credential {
+func (p *proxy) credential(project string, purpose contract.Purpose) credentials.Credential {
 	p.t.Helper()
 	c, err := service.Issuer(p.svc.Config, p.svc.Authority).Issue(context.Background(), credentials.Request{Project: project, Purpose: purpose})
 	require.NoError(p.t, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/token"
 )
@@ -41,7 +42,7 @@ func newIsolationFixture(t *testing.T) *isolationFixture {
 		c.Backend.Repository = "gitpod-runner-{runner}/projects/{project}/{repository}"
 		c.Backend.Runner = "r1"
 	})
-	f := &isolationFixture{p: p, credA: p.credential("alpha", token.PurposeCreate), credB: p.credential("beta", token.PurposeCreate)}
+	f := &isolationFixture{p: p, credA: p.credential("alpha", contract.PurposeCreate), credB: p.credential("beta", contract.PurposeCreate)}
 	f.tokA = p.token(f.credA, "repository:"+repoA+":pull,push", "repository:"+repoAPre+":pull,push").Token
 	f.tokB = p.pushToken(f.credB, repoB)
 	m, d := p.image(f.tokB, repoB, "beta")
@@ -170,7 +171,7 @@ func TestIsolationForgedExpiredAndForeignTokens(t *testing.T) {
 	wrongAud.Audience = jwt.ClaimStrings{"other-registry"}
 
 	other := startProxy(t, nil) // another deployment, other keys
-	foreignCred := other.credential("beta", token.PurposeCreate)
+	foreignCred := other.credential("beta", contract.PurposeCreate)
 	foreign := other.token(foreignCred, "repository:"+repoB+":pull").Token
 
 	for name, tok := range map[string]string{
@@ -239,7 +240,7 @@ func TestIsolationUploadSessionHijack(t *testing.T) {
 	// alpha under beta's path: no access at all.
 	assert.Equal(t, http.StatusUnauthorized, f.p.do(http.MethodPatch, locB, f.tokA, data, nil).Status)
 	// Another credential of beta itself (same project) cannot continue it either.
-	other := f.p.pushToken(f.p.credential("beta", token.PurposeCreate), repoB)
+	other := f.p.pushToken(f.p.credential("beta", contract.PurposeCreate), repoB)
 	assert.Equal(t, http.StatusNotFound, f.p.do(http.MethodPatch, locB, other, data, nil).Status)
 	// Tampered ids (one ciphertext bit flipped) are unknown.
 	raw, err := base64.RawURLEncoding.DecodeString(id)
@@ -309,10 +310,10 @@ func TestImmutableTagsEveryRoute(t *testing.T) {
 
 func TestPurposes(t *testing.T) {
 	p := startProxy(t, nil)
-	create := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	create := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	m, d := p.image(create, repoA, "x")
 	require.Equal(t, http.StatusCreated, p.putManifest(create, repoA, "k", m).Status)
-	for _, purpose := range []token.Purpose{token.PurposeRebuild, token.PurposeRefresh} {
+	for _, purpose := range []contract.Purpose{contract.PurposeRebuild, contract.PurposeRefresh} {
 		c := p.credential("alpha", purpose)
 		tr := p.token(c, "repository:"+repoA+":pull,push")
 		assert.Equal(t, "repository:"+repoA+":pull", tr.Scope, purpose)
@@ -333,7 +334,7 @@ func TestPurposes(t *testing.T) {
 func TestCacheSwitch(t *testing.T) {
 	off := false
 	p := startProxy(t, func(c *config.Config) { c.Cache.Enabled = &off })
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	for _, req := range []struct{ m, path string }{
 		{http.MethodGet, "/v2/" + repoA + "/manifests/k"},
 		{http.MethodPost, "/v2/" + repoA + "/blobs/uploads/"},
@@ -343,6 +344,18 @@ func TestCacheSwitch(t *testing.T) {
 		assert.Equal(t, "DENIED", r.code())
 		assert.Contains(t, string(r.Body), "cache is disabled")
 	}
+
+	// Prebuild repositories are not affected by the image-cache switch:
+	// a prebuild is pushed and pulled back.
+	pre := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoAPre)
+	m, d := p.image(pre, repoAPre, "switch-off")
+	require.Equal(t, http.StatusCreated, p.putManifest(pre, repoAPre, "pb", m).Status)
+	r := p.do(http.MethodGet, "/v2/"+repoAPre+"/manifests/pb", pre, nil, map[string]string{"Accept": "application/vnd.oci.image.manifest.v1+json"})
+	assert.Equal(t, http.StatusOK, r.Status, string(r.Body))
+	assert.Equal(t, d.String(), r.Header.Get("Docker-Content-Digest"))
+	// A mount from the image cache into the prebuild repository is refused too.
+	r = p.do(http.MethodPost, "/v2/"+repoAPre+"/blobs/uploads/?mount="+d.String()+"&from="+repoA, pre, nil, nil)
+	assert.Equal(t, http.StatusForbidden, r.Status, string(r.Body))
 }
 
 func TestTagListPagination(t *testing.T) {
@@ -350,7 +363,7 @@ func TestTagListPagination(t *testing.T) {
 		c.Backend.Repository = "gitpod-runner-{runner}/projects/{project}/{repository}"
 		c.Backend.Runner = "r1"
 	})
-	tok := p.pushToken(p.credential("alpha", token.PurposeCreate), repoA)
+	tok := p.pushToken(p.credential("alpha", contract.PurposeCreate), repoA)
 	m, _ := p.image(tok, repoA, "page")
 	for _, tag := range []string{"a", "b", "c"} {
 		require.Equal(t, http.StatusCreated, p.putManifest(tok, repoA, tag, m).Status)

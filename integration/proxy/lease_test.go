@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/lease"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
-func leaseClient(p *proxy, project string, purpose token.Purpose) *lease.Client {
+func leaseClient(p *proxy, project string, purpose contract.Purpose) *lease.Client {
 	c := p.credential(project, purpose)
 	return &lease.Client{Host: p.Host, Username: c.Username, Password: c.Password}
 }
@@ -46,7 +46,7 @@ func TestBuildLease(t *testing.T) {
 		if i%2 == 1 {
 			p = b
 		}
-		c := leaseClient(p, "alpha", token.PurposeCreate)
+		c := leaseClient(p, "alpha", contract.PurposeCreate)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -69,14 +69,14 @@ func TestBuildLease(t *testing.T) {
 	}
 	require.NotNil(t, holder)
 
-	other := leaseClient(b, "alpha", token.PurposeCreate)
+	other := leaseClient(b, "alpha", contract.PurposeCreate)
 	time.Sleep(8 * time.Second) // past the 6 s TTL: renewed in the background
 	_, err := other.Acquire(ctx, repoA, "key1", "other", 6*time.Second)
 	_, ok := lease.IsHeld(err)
 	require.True(t, ok, "a renewed lease stays held: %v", err)
 
 	// A holder that dies never renews nor releases: a bare POST.
-	tokA := a.pushToken(a.credential("alpha", token.PurposeCreate), repoA)
+	tokA := a.pushToken(a.credential("alpha", contract.PurposeCreate), repoA)
 	r := a.do(http.MethodPost, lease.Path(repoA, "key2"), tokA, []byte(`{"holder":"dead","ttl":"5s"}`), nil)
 	require.Equal(t, http.StatusCreated, r.Status, string(r.Body))
 	start := time.Now()
@@ -91,9 +91,9 @@ func TestBuildLease(t *testing.T) {
 	assert.True(t, errdefs.IsNotFound(err), "released: %v", err)
 	require.NoError(t, holder.Release(ctx))
 
-	_, err = leaseClient(a, "alpha", token.PurposeRebuild).Acquire(ctx, repoA, "key3", "rebuild", 0)
+	_, err = leaseClient(a, "alpha", contract.PurposeRebuild).Acquire(ctx, repoA, "key3", "rebuild", 0)
 	assert.True(t, errdefs.IsPermissionDenied(err), "pull-only credentials take no lease: %v", err)
-	_, err = leaseClient(a, "beta", token.PurposeCreate).Acquire(ctx, repoA, "key3", "beta", 0)
+	_, err = leaseClient(a, "beta", contract.PurposeCreate).Acquire(ctx, repoA, "key3", "beta", 0)
 	assert.True(t, errdefs.IsPermissionDenied(err), "another project's credential takes no lease: %v", err)
 
 	r = a.do(http.MethodGet, "/devcache/v1/leases/projects/alpha/image-build/%2e%2e", tokA, nil, nil)

@@ -13,10 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/devcache/devcache/integration/testenv"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/gc"
 	"github.com/devcache/devcache/registryproxy/policy"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // TestRemoteBackend runs the proxy in front of the stack's own registry
@@ -41,7 +41,7 @@ func TestRemoteBackend(t *testing.T) {
 		t.Logf("swept %d of %d push records", rep.Deleted, rep.Records)
 	})
 
-	cred := p.credential("conformance", token.PurposeCreate)
+	cred := p.credential("conformance", contract.PurposeCreate)
 	cmd := s.Command("conformance")
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(cmd.Env,

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
 	"github.com/devcache/devcache/registryproxy/keys"
-	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // TestReplicasAreStateless: two proxies share a key file and one backing
@@ -32,7 +32,7 @@ func TestReplicasAreStateless(t *testing.T) {
 		c.Backend.Type = "registry"
 		c.Backend.URL = shared
 	})
-	cred := a.credential("alpha", token.PurposeCreate)
+	cred := a.credential("alpha", contract.PurposeCreate)
 	tokB := b.pushToken(cred, repoA)
 	tokA := a.pushToken(cred, repoA)
 
@@ -60,7 +60,7 @@ func TestReplicasAreStateless(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "keys.json")
 	before := startProxy(t, func(c *config.Config) { c.Auth.KeysFile = keyFile })
-	old := before.credential("alpha", token.PurposeRebuild)
+	old := before.credential("alpha", contract.PurposeRebuild)
 	kf, err := keys.Load(keyFile)
 	require.NoError(t, err)
 	_, err = kf.Rotate(2)
@@ -69,7 +69,7 @@ func TestKeyRotation(t *testing.T) {
 
 	after := startProxy(t, func(c *config.Config) { c.Auth.KeysFile = keyFile })
 	assert.Equal(t, "repository:"+repoA+":pull", after.token(old, "repository:"+repoA+":pull").Scope, "old credential still accepted")
-	fresh := after.credential("alpha", token.PurposeRebuild)
+	fresh := after.credential("alpha", contract.PurposeRebuild)
 	hdr, err := base64.RawURLEncoding.DecodeString(strings.Split(fresh.Password, ".")[0])
 	require.NoError(t, err)
 	assert.Contains(t, string(hdr), `"kid":"`+kf.SigningKeys[0].ID+`"`)

@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/internal/exitcode"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/internal/version"
 )
 
@@ -50,13 +52,27 @@ func NewRoot(name, short, long string) *cobra.Command {
 	return root
 }
 
+// traceFlush bounds the wait for the last spans to reach the collector.
+const traceFlush = 5 * time.Second
+
 // Main runs root with a context cancelled by SIGINT or SIGTERM and exits
 // non-zero with the error on stderr when the command fails, with the status
-// internal/exitcode gives the error.
+// internal/exitcode gives the error. Traces are exported as the
+// OTEL_EXPORTER_OTLP_* variables say (internal/tracing) and flushed before
+// the exit.
 func Main(root *cobra.Command) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	shutdown, terr := tracing.Setup(ctx, root.Name())
+	if terr != nil {
+		fmt.Fprintf(os.Stderr, "%s: traces are not exported: %v\n", root.Name(), terr)
+	}
 	err := root.ExecuteContext(ctx)
 	stop()
+	fctx, cancel := context.WithTimeout(context.Background(), traceFlush)
+	if ferr := shutdown(fctx); ferr != nil {
+		fmt.Fprintf(os.Stderr, "%s: flushing traces: %v\n", root.Name(), ferr)
+	}
+	cancel()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", root.Name(), err)
 		PrintExcerpt(os.Stderr, err)

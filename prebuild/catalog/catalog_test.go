@@ -17,9 +17,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
-	"github.com/devcache/devcache/snapshotter"
 )
 
 func newRegistry(t *testing.T) *Registry {
@@ -41,10 +41,10 @@ func capture(t *testing.T, r *Registry, project, id, class string, size int64) s
 	require.NoError(t, err)
 	layerSizes[id], err = l.Size()
 	require.NoError(t, err)
-	img, err := mutate.Append(base, mutate.Addendum{Layer: l, Annotations: map[string]string{snapshotter.AnnotationLayerKind: "rootfs"}})
+	img, err := mutate.Append(base, mutate.Addendum{Layer: l, Annotations: map[string]string{contract.AnnotationLayerKind: "rootfs"}})
 	require.NoError(t, err)
-	img = mutate.Annotations(img, map[string]string{snapshotter.AnnotationEnvironmentClass: class, snapshotter.AnnotationCreated: "2026-11-10T01:00:00Z"}).(v1.Image)
-	tag, err := name.NewTag(r.Host+"/"+prebuild.Repository(project)+":"+prebuild.CaptureTag(id), name.Insecure)
+	img = mutate.Annotations(img, map[string]string{contract.AnnotationEnvironmentClass: class, contract.AnnotationCreated: "2026-11-10T01:00:00Z"}).(v1.Image)
+	tag, err := name.NewTag(r.Host+"/"+contract.RepositoryName(project, contract.KindPrebuild)+":"+prebuild.CaptureTag(id), name.Insecure)
 	require.NoError(t, err)
 	require.NoError(t, remote.Write(tag, img))
 	d, err := img.Digest()

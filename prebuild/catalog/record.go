@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
@@ -76,7 +77,7 @@ func (r *Registry) Fail(ctx context.Context, p prebuild.Prebuild, logs []phase.S
 	}
 	img, err := mutate.Append(mutate.MediaType(mutate.ConfigMediaType(empty.Image, types.OCIConfigJSON), types.OCIManifestSchema1), mutate.Addendum{
 		Layer:       layer,
-		Annotations: map[string]string{prebuild.AnnotationLogs: "true"},
+		Annotations: map[string]string{contract.AnnotationLogs: "true"},
 	})
 	if err != nil {
 		return p, err
@@ -156,7 +157,7 @@ func (r *Registry) ReadLogs(ctx context.Context, p prebuild.Prebuild) (map[strin
 	}
 	out := map[string]string{}
 	for _, d := range m.Layers {
-		if _, ok := d.Annotations[prebuild.AnnotationLogs]; !ok {
+		if _, ok := d.Annotations[contract.AnnotationLogs]; !ok {
 			continue // only the logs layer: never download a prebuild's rootfs
 		}
 		l, err := img.LayerByDigest(d.Digest)

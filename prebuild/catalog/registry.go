@@ -19,11 +19,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/httpclient"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
-	"github.com/devcache/devcache/snapshotter"
 )
 
 // Registry is a prebuild.Catalog and prebuild.Recorder on an OCI registry.
@@ -49,7 +49,7 @@ func (r *Registry) repo(project string) (name.Repository, error) {
 	if r.Insecure {
 		opts = append(opts, name.Insecure)
 	}
-	return name.NewRepository(r.Host+"/"+prebuild.Repository(project), opts...)
+	return name.NewRepository(r.Host+"/"+contract.RepositoryName(project, contract.KindPrebuild), opts...)
 }
 
 func (r *Registry) options(ctx context.Context, project string) ([]remote.Option, error) {
@@ -162,23 +162,23 @@ func fromManifest(project string, tag name.Tag, d v1.Hash, m *v1.Manifest) prebu
 		ID:               tag.TagStr(),
 		Project:          project,
 		Reference:        tag.Context().Digest(d.String()).String(),
-		Phase:            phase.Phase(a[prebuild.AnnotationPhase]),
-		Reason:           a[prebuild.AnnotationReason],
-		EnvironmentClass: a[snapshotter.AnnotationEnvironmentClass],
-		ConfigKey:        a[snapshotter.AnnotationConfigKey],
-		Commit:           a[prebuild.AnnotationCommit],
-		Trigger:          prebuild.Trigger(a[prebuild.AnnotationTrigger]),
-		User:             a[prebuild.AnnotationUser],
+		Phase:            phase.Phase(a[contract.AnnotationPhase]),
+		Reason:           a[contract.AnnotationReason],
+		EnvironmentClass: a[contract.AnnotationEnvironmentClass],
+		ConfigKey:        a[contract.AnnotationConfigKey],
+		Commit:           a[contract.AnnotationCommit],
+		Trigger:          prebuild.Trigger(a[contract.AnnotationTrigger]),
+		User:             a[contract.AnnotationUser],
 	}
-	p.Created, _ = time.Parse(time.RFC3339, a[snapshotter.AnnotationCreated])
-	p.SetupSeconds, _ = strconv.ParseFloat(a[prebuild.AnnotationSetupSeconds], 64)
-	_ = json.Unmarshal([]byte(a[prebuild.AnnotationPhases]), &p.Transitions)
-	p.Parent = a[prebuild.AnnotationParent]
-	p.Generation, _ = strconv.Atoi(a[prebuild.AnnotationGeneration])
+	p.Created, _ = time.Parse(time.RFC3339, a[contract.AnnotationCreated])
+	p.SetupSeconds, _ = strconv.ParseFloat(a[contract.AnnotationSetupSeconds], 64)
+	_ = json.Unmarshal([]byte(a[contract.AnnotationPhases]), &p.Transitions)
+	p.Parent = a[contract.AnnotationParent]
+	p.Generation, _ = strconv.Atoi(a[contract.AnnotationGeneration])
 	for _, l := range m.Layers {
-		if _, ok := l.Annotations[snapshotter.AnnotationLayerKind]; ok {
+		if _, ok := l.Annotations[contract.AnnotationLayerKind]; ok {
 			p.Size += l.Size
-		} else if _, ok := l.Annotations[prebuild.AnnotationLogs]; ok {
+		} else if _, ok := l.Annotations[contract.AnnotationLogs]; ok {
 			p.Size += l.Size
 		}
 	}
@@ -189,27 +189,27 @@ func fromManifest(project string, tag name.Tag, d v1.Hash, m *v1.Manifest) prebu
 // capture's own.
 func annotations(p prebuild.Prebuild) map[string]string {
 	a := map[string]string{
-		prebuild.AnnotationID:                  p.ID,
-		prebuild.AnnotationPhase:               string(p.Phase),
-		snapshotter.AnnotationEnvironmentClass: p.EnvironmentClass,
+		contract.AnnotationID:               p.ID,
+		contract.AnnotationPhase:            string(p.Phase),
+		contract.AnnotationEnvironmentClass: p.EnvironmentClass,
 		// Fractions of a second order prebuilds recorded within one second.
-		snapshotter.AnnotationCreated:   p.Created.UTC().Format(time.RFC3339Nano),
-		prebuild.AnnotationSetupSeconds: strconv.FormatFloat(p.SetupSeconds, 'f', 1, 64),
+		contract.AnnotationCreated:      p.Created.UTC().Format(time.RFC3339Nano),
+		contract.AnnotationSetupSeconds: strconv.FormatFloat(p.SetupSeconds, 'f', 1, 64),
 	}
 	if p.Parent != "" {
-		a[prebuild.AnnotationParent] = p.Parent
-		a[prebuild.AnnotationGeneration] = strconv.Itoa(p.Generation)
+		a[contract.AnnotationParent] = p.Parent
+		a[contract.AnnotationGeneration] = strconv.Itoa(p.Generation)
 	}
 	if len(p.Transitions) > 0 {
 		b, _ := json.Marshal(p.Transitions)
-		a[prebuild.AnnotationPhases] = string(b)
+		a[contract.AnnotationPhases] = string(b)
 	}
 	for k, v := range map[string]string{
-		prebuild.AnnotationReason:       p.Reason,
-		snapshotter.AnnotationConfigKey: p.ConfigKey,
-		prebuild.AnnotationCommit:       p.Commit,
-		prebuild.AnnotationTrigger:      string(p.Trigger),
-		prebuild.AnnotationUser:         p.User,
+		contract.AnnotationReason:    p.Reason,
+		contract.AnnotationConfigKey: p.ConfigKey,
+		contract.AnnotationCommit:    p.Commit,
+		contract.AnnotationTrigger:   string(p.Trigger),
+		contract.AnnotationUser:      p.User,
 	} {
 		if v != "" {
 			a[k] = v

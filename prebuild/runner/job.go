@@ -15,6 +15,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/automations"
@@ -45,21 +46,24 @@ type job struct {
 }
 
 // run goes from Pending to Snapshotting and returns the captured reference.
-func (j *job) run(ctx context.Context) (string, error) {
+func (j *job) run(ctx context.Context) (ref string, err error) {
+	var spans phaseSpans
+	ctx = spans.start(ctx, j.m.Record().ID, j.req.Project)
+	defer func() { spans.end(err) }()
 	start := time.Now()
 	ectx, cancel := context.WithTimeoutCause(ctx, j.t.Execution, fmt.Errorf("%w after %s", errExecutionTimeout, j.t.Execution))
 	defer cancel()
 	if err := j.m.To(ctx, phase.Starting); err != nil {
 		return "", err
 	}
-	hooks, lr, err := j.start(ectx)
+	hooks, lr, err := j.start(spans.enter(ectx, phase.Starting))
 	if err != nil {
 		return "", timeoutCause(ectx, err)
 	}
 	if err := j.m.To(ctx, phase.Running); err != nil {
 		return "", err
 	}
-	if err := j.commands(ectx, hooks, lr); err != nil {
+	if err := j.commands(spans.enter(ectx, phase.Running), hooks, lr); err != nil {
 		return "", timeoutCause(ectx, err)
 	}
 	j.setup = time.Since(start) + time.Duration(j.image.BuildSeconds*float64(time.Second)) - j.imageTime
@@ -70,13 +74,13 @@ func (j *job) run(ctx context.Context) (string, error) {
 	if err := j.m.To(ctx, phase.Stopping); err != nil {
 		return "", err
 	}
-	if err := j.ctr.Stop(sctx, j.r.stopGrace()); err != nil {
+	if err := j.ctr.Stop(spans.enter(sctx, phase.Stopping), j.r.stopGrace()); err != nil {
 		return "", timeoutCause(sctx, fmt.Errorf("stopping the container: %w", err))
 	}
 	if err := j.m.To(ctx, phase.Snapshotting); err != nil {
 		return "", err
 	}
-	ref, err := j.capture(sctx)
+	ref, err = j.capture(spans.enter(sctx, phase.Snapshotting))
 	return ref, timeoutCause(sctx, err)
 }
 
@@ -271,7 +275,7 @@ func (j *job) capture(ctx context.Context) (string, error) {
 	}
 	res, err := capture.Capture(ctx, src, capture.Options{
 		Base:             j.base,
-		Target:           j.r.Registry + "/" + prebuild.Repository(j.req.Project) + ":" + prebuild.CaptureTag(j.p.ID),
+		Target:           j.r.Registry + "/" + contract.RepositoryName(j.req.Project, contract.KindPrebuild) + ":" + prebuild.CaptureTag(j.p.ID),
 		Workspaces:       workspaces,
 		EnvironmentClass: j.req.EnvironmentClass,
 		ConfigKey:        j.image.ConfigKey,

@@ -33,7 +33,7 @@ type Config struct {
 type Server struct {
 	// Addr is the registry listener (default 127.0.0.1:5000).
 	Addr string `toml:"addr"`
-	// DebugAddr serves /metrics and /debug/health ("" disables it).
+	// DebugAddr serves /metrics, /debug/health, /debug/ready and pprof ("" disables it).
 	DebugAddr string `toml:"debug_addr"`
 	// AdminAddr serves the credentials endpoint: "unix:<path>" or
 	// host:port (default unix:<state_dir>/admin.sock). An address off

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,28 +15,33 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // Request asks for a credential. On the wire it is
-// {"project":"p1","purpose":"create","ttl":"10m"} (ttl optional).
+// {"project":"p1","purpose":"create","ttl":"10m","for":"image-cache"} (ttl
+// and for optional).
 type Request struct {
 	Project string
-	Purpose token.Purpose
+	Purpose contract.Purpose
+	// For is ForImageCache, ForPrebuild or "" (not said).
+	For string
 	// TTL is optional; the proxy's default applies when zero.
 	TTL time.Duration
 }
 
 type wireRequest struct {
-	Project string        `json:"project"`
-	Purpose token.Purpose `json:"purpose"`
-	TTL     string        `json:"ttl,omitempty"`
+	Project string           `json:"project"`
+	Purpose contract.Purpose `json:"purpose"`
+	TTL     string           `json:"ttl,omitempty"`
+	For     string           `json:"for,omitempty"`
 }
 
 // MarshalJSON writes the TTL as a Go duration string.
 func (r Request) MarshalJSON() ([]byte, error) {
-	w := wireRequest{Project: r.Project, Purpose: r.Purpose}
+	w := wireRequest{Project: r.Project, Purpose: r.Purpose, For: r.For}
 	if r.TTL != 0 {
 		w.TTL = r.TTL.String()
 	}
@@ -50,7 +56,10 @@ func (r *Request) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&w); err != nil {
 		return err
 	}
-	*r = Request{Project: w.Project, Purpose: w.Purpose}
+	if err := validFor(w.For); err != nil {
+		return err
+	}
+	*r = Request{Project: w.Project, Purpose: w.Purpose, For: w.For}
 	if w.TTL != "" {
 		d, err := time.ParseDuration(w.TTL)
 		if err != nil {
@@ -74,10 +83,19 @@ type Local struct {
 	Authority  *token.Authority
 	DefaultTTL time.Duration
 	MaxTTL     time.Duration
+	// CacheDisabled is the proxy's cache switch turned off: image-cache
+	// credentials are refused with ErrCacheDisabled.
+	CacheDisabled bool
 }
 
 // Issue signs a credential.
 func (l *Local) Issue(_ context.Context, req Request) (Credential, error) {
+	if err := validFor(req.For); err != nil {
+		return Credential{}, err
+	}
+	if l.CacheDisabled && req.For == ForImageCache {
+		return Credential{}, cacheDisabled()
+	}
 	ttl := req.TTL
 	if ttl == 0 {
 		ttl = l.DefaultTTL
@@ -108,10 +126,14 @@ func Handler(issuer Issuer, auth Authenticator) http.Handler {
 			return
 		}
 		cred, err := issuer.Issue(r.Context(), req)
-		log.G(r.Context()).Info("admin endpoint: credential", "caller", who, "project", req.Project, "purpose", req.Purpose, "ok", err == nil)
+		log.G(r.Context()).Info("admin endpoint: credential", "caller", who, "project", req.Project, "purpose", req.Purpose, "for", req.For, "ok", err == nil)
 		if err != nil {
 			status := http.StatusInternalServerError
-			if errdefs.IsInvalidArgument(err) {
+			switch {
+			case errors.Is(err, ErrCacheDisabled):
+				writeErrCode(w, http.StatusForbidden, codeCacheDisabled, err)
+				return
+			case errdefs.IsInvalidArgument(err):
 				status = http.StatusBadRequest
 			}
 			writeErr(w, status, err)
@@ -124,10 +146,17 @@ func Handler(issuer Issuer, auth Authenticator) http.Handler {
 	return mux
 }
 
-func writeErr(w http.ResponseWriter, status int, err error) {
+func writeErr(w http.ResponseWriter, status int, err error) { writeErrCode(w, status, "", err) }
+
+// writeErrCode writes {"error": message, "code": code} (code optional).
+func writeErrCode(w http.ResponseWriter, status int, code string, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+	body := map[string]string{"error": err.Error()}
+	if code != "" {
+		body["code"] = code
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // Client calls an admin endpoint.
@@ -146,7 +175,9 @@ type ClientOption func(*Client)
 // runner's client certificate); certFile names that certificate in errors.
 func WithTLS(cfg *tls.Config, certFile string) ClientOption {
 	return func(c *Client) {
-		c.hc.Transport = &http.Transport{TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+		// HTTP/1.1 over dialTLS, whose connections report the endpoint's
+		// refusal of the client certificate as the alert it sent.
+		c.hc.Transport = &http.Transport{DialTLSContext: dialTLS(cfg), TLSClientConfig: cfg, Proxy: http.ProxyFromEnvironment}
 		c.certFile = certFile
 	}
 }
@@ -195,8 +226,12 @@ func (c *Client) Issue(ctx context.Context, req Request) (Credential, error) {
 	if resp.StatusCode != http.StatusOK {
 		var e struct {
 			Error string `json:"error"`
+			Code  string `json:"code"`
 		}
 		_ = json.Unmarshal(body, &e)
+		if resp.StatusCode == http.StatusForbidden && e.Code == codeCacheDisabled {
+			return Credential{}, fmt.Errorf("admin endpoint %s refused an image-cache credential: %w: %w", c.base, ErrCacheDisabled, errdefs.ErrPermissionDenied)
+		}
 		var kind error = errdefs.ErrUnknown
 		switch resp.StatusCode {
 		case http.StatusBadRequest:

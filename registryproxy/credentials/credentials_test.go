@@ -13,16 +13,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/token"
 )
 
 func TestRequestJSON(t *testing.T) {
-	b, err := json.Marshal(Request{Project: "p1", Purpose: token.PurposeCreate, TTL: 10 * time.Minute})
+	b, err := json.Marshal(Request{Project: "p1", Purpose: contract.PurposeCreate, TTL: 10 * time.Minute})
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"project":"p1","purpose":"create","ttl":"10m0s"}`, string(b))
 	var r Request
 	require.NoError(t, json.Unmarshal([]byte(`{"project":"p1","purpose":"rebuild","ttl":"90s"}`), &r))
-	assert.Equal(t, Request{Project: "p1", Purpose: token.PurposeRebuild, TTL: 90 * time.Second}, r)
+	assert.Equal(t, Request{Project: "p1", Purpose: contract.PurposeRebuild, TTL: 90 * time.Second}, r)
 	require.Error(t, json.Unmarshal([]byte(`{"project":"p1","purpose":"create","admin":true}`), &r))
 	require.Error(t, json.Unmarshal([]byte(`{"project":"p1","ttl":"soon"}`), &r))
 }
@@ -36,18 +37,18 @@ func TestAdminEndpoint(t *testing.T) {
 	defer srv.Close()
 	ctx := context.Background()
 
-	c, err := NewClient(srv.URL, "secret").Issue(ctx, Request{Project: "p1", Purpose: token.PurposeRebuild})
+	c, err := NewClient(srv.URL, "secret").Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeRebuild})
 	require.NoError(t, err)
 	assert.Equal(t, token.Username, c.Username)
 	assert.WithinDuration(t, time.Now().Add(10*time.Minute), c.ExpiresAt, 5*time.Second)
 	claims, err := auth.VerifyCredential(c.Password)
 	require.NoError(t, err)
-	assert.Equal(t, token.PurposeRebuild, claims.Purpose)
+	assert.Equal(t, contract.PurposeRebuild, claims.Purpose)
 
-	_, err = NewClient(srv.URL, "wrong").Issue(ctx, Request{Project: "p1", Purpose: token.PurposeCreate})
+	_, err = NewClient(srv.URL, "wrong").Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeCreate})
 	assert.True(t, errdefs.IsUnauthorized(err))
 	_, err = NewClient(srv.URL, "secret").Issue(ctx, Request{Project: "p1", Purpose: "admin"})
 	assert.True(t, errdefs.IsInvalidArgument(err))
-	_, err = NewClient(srv.URL, "secret").Issue(ctx, Request{Project: "p1", Purpose: token.PurposeCreate, TTL: 2 * time.Hour})
+	_, err = NewClient(srv.URL, "secret").Issue(ctx, Request{Project: "p1", Purpose: contract.PurposeCreate, TTL: 2 * time.Hour})
 	assert.True(t, errdefs.IsInvalidArgument(err), "above the maximum lifetime")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/tlsfiles"
 	"github.com/devcache/devcache/internal/tlsfiles/tlstest"
 	"github.com/devcache/devcache/registryproxy/token"
@@ -43,7 +44,7 @@ func issue(t *testing.T, url, secret, ca, cert, key string) error {
 	if err != nil {
 		return err
 	}
-	_, err = NewClient(url, secret, opts...).Issue(context.Background(), Request{Project: "p1", Purpose: token.PurposeRefresh})
+	_, err = NewClient(url, secret, opts...).Issue(context.Background(), Request{Project: "p1", Purpose: contract.PurposeRefresh})
 	return err
 }
 
@@ -58,7 +59,7 @@ func TestAdminClientCertificate(t *testing.T) {
 	err := issue(t, url, "", ca.File, "", "")
 	require.Error(t, err)
 	assert.True(t, errdefs.IsUnauthorized(err), "%v", err)
-	assert.Contains(t, err.Error(), "refused no client certificate")
+	assert.Contains(t, err.Error(), "refused the client: no client certificate presented")
 
 	// A certificate from another CA is refused; the error names its file.
 	other := tlstest.NewCA(t, "elsewhere").Issue(t, "intruder", tlstest.Options{Client: true})
@@ -79,7 +80,7 @@ func TestAdminClientCertificate(t *testing.T) {
 	require.NoError(t, err)
 	pool, _ := tlsfiles.CertPool(ca.File)
 	_, err = NewClient(url, "", WithTLS(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{kp}}, expired.CertFile)).
-		Issue(context.Background(), Request{Project: "p1", Purpose: token.PurposeRefresh})
+		Issue(context.Background(), Request{Project: "p1", Purpose: contract.PurposeRefresh})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "refused client certificate "+expired.CertFile)
 

@@ -28,7 +28,7 @@ func (c *Client) transportError(err error) error {
 	case errors.As(err, &unknown), errors.As(err, &invalid), errors.As(err, &hostname), errors.As(err, &verify):
 		return fmt.Errorf("admin endpoint %s: its certificate is not trusted (set --proxy-admin-ca): %w: %w", c.base, err, errdefs.ErrUnauthenticated)
 	case errors.As(err, &alert) || isRemoteTLSAlert(err):
-		who := "no client certificate"
+		who := "the client: no client certificate presented"
 		if c.certFile != "" {
 			who = "client certificate " + c.certFile
 		}

@@ -3,6 +3,7 @@ package policy
 import (
 	"net/http"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/errcode"
 	"github.com/devcache/devcache/registryproxy/route"
 	"github.com/devcache/devcache/registryproxy/token"
@@ -10,13 +11,13 @@ import (
 
 // Grants is everything a credential of purpose may do for project:
 // create pulls and pushes both cache repositories; rebuild and refresh only pull.
-func Grants(project string, purpose token.Purpose) []token.Access {
+func Grants(project string, purpose contract.Purpose) []token.Access {
 	actions := []string{token.ActionPull}
-	if purpose == token.PurposeCreate {
+	if purpose.MayPush() {
 		actions = []string{token.ActionPull, token.ActionPush}
 	}
-	out := make([]token.Access, 0, len(Kinds))
-	for _, k := range Kinds {
+	out := make([]token.Access, 0, len(contract.Kinds))
+	for _, k := range contract.Kinds {
 		out = append(out, token.Access{Type: token.TypeRepository, Name: Repository{project, k}.Name(), Actions: actions})
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/route"
 )
 
@@ -91,7 +92,11 @@ func (n *Namer) Parse(backendName string) (Repository, bool) {
 			case "{project}":
 				b.WriteString("(?P<project>" + componentRE + ")")
 			case "{repository}":
-				b.WriteString("(?P<kind>" + KindImageBuild + "|" + KindPrebuild + ")")
+				kinds := make([]string, len(contract.Kinds))
+				for i, k := range contract.Kinds {
+					kinds[i] = regexp.QuoteMeta(string(k))
+				}
+				b.WriteString("(?P<kind>" + strings.Join(kinds, "|") + ")")
 			case "{runner}":
 				b.WriteString(regexp.QuoteMeta(n.runner))
 			default:
@@ -106,7 +111,7 @@ func (n *Namer) Parse(backendName string) (Repository, bool) {
 	if m == nil {
 		return Repository{}, false
 	}
-	r := Repository{Project: m[n.re.SubexpIndex("project")], Kind: m[n.re.SubexpIndex("kind")]}
+	r := Repository{Project: m[n.re.SubexpIndex("project")], Kind: contract.Kind(m[n.re.SubexpIndex("kind")])}
 	if !route.ValidComponent(r.Project) || n.Backend(r) != backendName {
 		return Repository{}, false
 	}

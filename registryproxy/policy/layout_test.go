@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/internal/contract"
 )
 
 func TestNamerParse(t *testing.T) {
@@ -12,7 +14,7 @@ func TestNamerParse(t *testing.T) {
 	require.NoError(t, err)
 	r, ok := n.Parse("gitpod-runner-r1/projects/p-1/prebuild")
 	require.True(t, ok)
-	assert.Equal(t, Repository{"p-1", KindPrebuild}, r)
+	assert.Equal(t, Repository{"p-1", contract.KindPrebuild}, r)
 	for _, name := range []string{"gitpod-runner-r2/projects/p1/prebuild", "gitpod-runner-r1/projects/p1/other", "gitpod-runner-r1/projects/a/b/prebuild", "devcache/r1/push-records"} {
 		_, ok := n.Parse(name)
 		assert.False(t, ok, name)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/errcode"
 	"github.com/devcache/devcache/registryproxy/route"
 	"github.com/devcache/devcache/registryproxy/token"
@@ -17,7 +18,7 @@ import (
 func TestParseRepository(t *testing.T) {
 	r, ok := ParseRepository("projects/p-1/image-build")
 	require.True(t, ok)
-	assert.Equal(t, Repository{"p-1", KindImageBuild}, r)
+	assert.Equal(t, Repository{"p-1", contract.KindImageBuild}, r)
 	assert.Equal(t, "projects/p-1/image-build", r.Name())
 	for _, n := range []string{"projects/p1", "projects/p1/other", "projects/p1/image-build/x", "project/p1/prebuild", "projects//prebuild", "x/projects/p1/prebuild"} {
 		_, ok := ParseRepository(n)
@@ -28,10 +29,10 @@ func TestParseRepository(t *testing.T) {
 func TestNamer(t *testing.T) {
 	n, err := NewNamer("gitpod-runner-{runner}/projects/{project}/{repository}", "r1")
 	require.NoError(t, err)
-	assert.Equal(t, "gitpod-runner-r1/projects/p1/prebuild", n.Backend(Repository{"p1", KindPrebuild}))
+	assert.Equal(t, "gitpod-runner-r1/projects/p1/prebuild", n.Backend(Repository{"p1", contract.KindPrebuild}))
 	d, err := NewNamer("", "")
 	require.NoError(t, err)
-	assert.Equal(t, "projects/p1/image-build", d.Backend(Repository{"p1", KindImageBuild}))
+	assert.Equal(t, "projects/p1/image-build", d.Backend(Repository{"p1", contract.KindImageBuild}))
 	for _, tmpl := range []string{"projects/{project}", "x/{repository}", "UPPER/{project}/{repository}", "{runner}/{project}/{repository}"} {
 		_, err := NewNamer(tmpl, "")
 		assert.Error(t, err, tmpl)
@@ -39,10 +40,10 @@ func TestNamer(t *testing.T) {
 }
 
 func TestGrants(t *testing.T) {
-	c := Grants("p1", token.PurposeCreate)
+	c := Grants("p1", contract.PurposeCreate)
 	require.Len(t, c, 2)
 	assert.Equal(t, []string{"pull", "push"}, c[0].Actions)
-	for _, p := range []token.Purpose{token.PurposeRebuild, token.PurposeRefresh} {
+	for _, p := range []contract.Purpose{contract.PurposeRebuild, contract.PurposeRefresh} {
 		for _, g := range Grants("p1", p) {
 			assert.Equal(t, []string{"pull"}, g.Actions, p)
 		}
@@ -60,8 +61,8 @@ func mustRoute(t *testing.T, method, path, query string) route.Route {
 }
 
 func TestAuthorize(t *testing.T) {
-	pullPush := claims("p1", Grants("p1", token.PurposeCreate)...)
-	pullOnly := claims("p1", Grants("p1", token.PurposeRebuild)...)
+	pullPush := claims("p1", Grants("p1", contract.PurposeCreate)...)
+	pullOnly := claims("p1", Grants("p1", contract.PurposeRebuild)...)
 	dg := "sha256:" + digest.FromString("x").Encoded()
 	for _, tc := range []struct {
 		name   string
@@ -107,11 +108,11 @@ func TestAuthorize(t *testing.T) {
 }
 
 func TestMountAllowed(t *testing.T) {
-	c := claims("p1", Grants("p1", token.PurposeCreate)...)
+	c := claims("p1", Grants("p1", contract.PurposeCreate)...)
 	assert.True(t, MountAllowed(c, "projects/p1/prebuild", "projects/p1/image-build"))
 	assert.False(t, MountAllowed(c, "projects/p1/prebuild", "projects/p2/image-build"))
 	// Even a token that (somehow) carried pull on another project may not mount across projects.
-	c2 := claims("p1", append(Grants("p1", token.PurposeCreate), token.Access{Type: "repository", Name: "projects/p2/image-build", Actions: []string{"pull"}})...)
+	c2 := claims("p1", append(Grants("p1", contract.PurposeCreate), token.Access{Type: "repository", Name: "projects/p2/image-build", Actions: []string{"pull"}})...)
 	assert.False(t, MountAllowed(c2, "projects/p1/prebuild", "projects/p2/image-build"))
 	assert.False(t, MountAllowed(c, "projects/p1/prebuild", "library/x"))
 }

@@ -8,36 +8,24 @@ import (
 
 	"github.com/containerd/errdefs"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/route"
 )
-
-// The repository kinds a project has.
-const (
-	KindImageBuild = "image-build"
-	KindPrebuild   = "prebuild"
-)
-
-// Kinds lists the repository kinds in a stable order.
-var Kinds = []string{KindImageBuild, KindPrebuild}
 
 // Repository is a client-visible cache repository.
 type Repository struct {
 	Project string
-	Kind    string
+	Kind    contract.Kind
 }
 
 // Name is the client-visible name: projects/<project>/<kind>.
-func (r Repository) Name() string { return "projects/" + r.Project + "/" + r.Kind }
+func (r Repository) Name() string { return contract.RepositoryName(r.Project, r.Kind) }
 
 // ParseRepository maps a canonical repository name to a cache
 // repository; ok is false for every other name.
 func ParseRepository(name string) (Repository, bool) {
-	rest, ok := strings.CutPrefix(name, "projects/")
-	if !ok {
-		return Repository{}, false
-	}
-	project, kind, ok := strings.Cut(rest, "/")
-	if !ok || !route.ValidComponent(project) || (kind != KindImageBuild && kind != KindPrebuild) {
+	project, kind, ok := contract.SplitRepositoryName(name)
+	if !ok || !route.ValidComponent(project) {
 		return Repository{}, false
 	}
 	return Repository{Project: project, Kind: kind}, true
@@ -70,7 +58,7 @@ func NewNamer(template, runner string) (*Namer, error) {
 		return nil, fmt.Errorf("backend repository template uses {runner} but runner id %q is not a lowercase name component: %w", runner, errdefs.ErrInvalidArgument)
 	}
 	n := &Namer{template: template, runner: runner}
-	if err := route.ValidateName(n.Backend(Repository{Project: "p", Kind: KindImageBuild})); err != nil {
+	if err := route.ValidateName(n.Backend(Repository{Project: "p", Kind: contract.KindImageBuild})); err != nil {
 		return nil, fmt.Errorf("backend repository template %q does not render a valid repository name: %w", template, errdefs.ErrInvalidArgument)
 	}
 	return n, nil
@@ -78,5 +66,5 @@ func NewNamer(template, runner string) (*Namer, error) {
 
 // Backend returns the backend repository name of r.
 func (n *Namer) Backend(r Repository) string {
-	return strings.NewReplacer("{project}", r.Project, "{repository}", r.Kind, "{runner}", n.runner).Replace(n.template)
+	return strings.NewReplacer("{project}", r.Project, "{repository}", string(r.Kind), "{runner}", n.runner).Replace(n.template)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/errcode"
@@ -35,7 +36,8 @@ type Options struct {
 	// Expiry is how long a pushed image is served, per repository kind
 	// (defaults: 30 days for caches, 7 for prebuilds).
 	Expiry policy.Expiry
-	// CacheDisabled refuses pulls and pushes of cache repositories.
+	// CacheDisabled refuses pulls and pushes of image-cache repositories
+	// (prebuild repositories are not affected).
 	CacheDisabled bool
 	// Logger for request logs (default slog.Default()).
 	Logger *slog.Logger
@@ -122,8 +124,8 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) string {
 		}
 		return rt.Kind.String()
 	}
-	if s.o.CacheDisabled && rt.Kind != route.Base && rt.Kind != route.Catalog {
-		errcode.WriteCode(w, errcode.Denied, "the devcache image cache is disabled for this runner: pulls and pushes of cache repositories are refused")
+	if s.o.CacheDisabled && touchesImageCache(rt) {
+		errcode.WriteCode(w, errcode.Denied, "the devcache image cache is disabled for this runner: pulls and pushes of image-cache repositories are refused")
 		return rt.Kind.String()
 	}
 	if err := s.dispatch(w, r, rt, claims); err != nil {
@@ -225,4 +227,15 @@ func newRequestID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// touchesImageCache reports whether rt reads or writes an image-cache
+// repository (projects/<p>/image-build), as its name or a mount's source.
+func touchesImageCache(rt route.Route) bool {
+	for _, n := range []string{rt.Name, rt.From} {
+		if r, ok := policy.ParseRepository(n); ok && r.Kind == contract.KindImageBuild {
+			return true
+		}
+	}
+	return false
 }

@@ -18,10 +18,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/internal/tlsfiles"
+	"github.com/devcache/devcache/internal/tracing"
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/backend"
 	"github.com/devcache/devcache/registryproxy/config"
@@ -62,7 +62,7 @@ func LoadAuthority(cfg *config.Config) (*keys.File, *token.Authority, error) {
 
 // Issuer returns a local credential issuer for the configuration.
 func Issuer(cfg *config.Config, a *token.Authority) *credentials.Local {
-	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration}
+	return &credentials.Local{Authority: a, DefaultTTL: cfg.Auth.CredentialTTL.Duration, MaxTTL: cfg.Auth.MaxCredentialTTL.Duration, CacheDisabled: !cfg.CacheEnabled()}
 }
 
 // NewBackend opens the configured backend. private starts an embedded
@@ -214,18 +214,15 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := add("registry", cfg.Server.Addr, s.Server, registryTLS); err != nil {
+	if err := add("registry", cfg.Server.Addr, tracing.Handler(s.Server, "registry"), registryTLS); err != nil {
 		return err
 	}
-	if err := add("admin", cfg.Server.AdminAddr, credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), adminTLS); err != nil {
+	if err := add("admin", cfg.Server.AdminAddr, tracing.Handler(credentials.Handler(Issuer(cfg, s.Authority), adminAuthn), "admin"), adminTLS); err != nil {
 		closeAll()
 		return err
 	}
 	if cfg.Server.DebugAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{}))
-		mux.HandleFunc("/debug/health", s.health)
-		if err := add("debug", cfg.Server.DebugAddr, mux, nil); err != nil {
+		if err := add("debug", cfg.Server.DebugAddr, s.DebugHandler(), nil); err != nil {
 			closeAll()
 			return err
 		}
@@ -281,23 +278,4 @@ func (s *Service) sweepEvery(ctx context.Context, every time.Duration) {
 			log.G(ctx).Info("expiry sweep", "records", rep.Records, "expired", rep.Expired, "deleted", rep.Deleted)
 		}
 	}
-}
-
-// health checks that the backend answers its /v2/ endpoint.
-func (s *Service) health(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "/v2/", nil)
-	resp, err := s.Backend.RoundTrip(req)
-	if err != nil {
-		http.Error(w, "backend unreachable", http.StatusServiceUnavailable)
-		return
-	}
-	_ = resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		http.Error(w, "backend unhealthy", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/registryproxy/route"
 )
 
@@ -50,7 +51,7 @@ func NewAuthority(keys *KeySet, issuer, service string) *Authority {
 func (a *Authority) Service() string { return a.service }
 
 // IssueCredential signs a credential for project and purpose valid for ttl.
-func (a *Authority) IssueCredential(project string, purpose Purpose, ttl time.Duration) (Credential, error) {
+func (a *Authority) IssueCredential(project string, purpose contract.Purpose, ttl time.Duration) (Credential, error) {
 	if !route.ValidComponent(project) {
 		return Credential{}, fmt.Errorf("project id %q must be one lowercase OCI name component: %w", project, errdefs.ErrInvalidArgument)
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/internal/contract"
 )
 
 func newKey(t testing.TB, id string) Key {
@@ -31,13 +33,13 @@ func newAuthority(t testing.TB, keys ...Key) *Authority {
 
 func TestCredentialRoundTrip(t *testing.T) {
 	a := newAuthority(t)
-	cred, err := a.IssueCredential("p1", PurposeCreate, 10*time.Minute)
+	cred, err := a.IssueCredential("p1", contract.PurposeCreate, 10*time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, Username, cred.Username)
 	c, err := a.VerifyCredential(cred.Password)
 	require.NoError(t, err)
 	assert.Equal(t, "p1", c.Project)
-	assert.Equal(t, PurposeCreate, c.Purpose)
+	assert.Equal(t, contract.PurposeCreate, c.Purpose)
 
 	tok, _, ttl, err := a.IssueAccess(c, []Access{{TypeRepository, "projects/p1/image-build", []string{"pull"}}}, 5*time.Minute)
 	require.NoError(t, err)
@@ -52,7 +54,7 @@ func TestCredentialRoundTrip(t *testing.T) {
 func TestIssueCredentialValidates(t *testing.T) {
 	a := newAuthority(t)
 	for _, p := range []string{"", "P1", "a/b", "..", "a b"} {
-		_, err := a.IssueCredential(p, PurposeCreate, time.Hour)
+		_, err := a.IssueCredential(p, contract.PurposeCreate, time.Hour)
 		assert.True(t, errdefs.IsInvalidArgument(err), p)
 	}
 	_, err := a.IssueCredential("p1", "admin", time.Hour)
@@ -61,7 +63,7 @@ func TestIssueCredentialValidates(t *testing.T) {
 
 func TestTokenKindsAreNotInterchangeable(t *testing.T) {
 	a := newAuthority(t)
-	cred, err := a.IssueCredential("p1", PurposeCreate, 10*time.Minute)
+	cred, err := a.IssueCredential("p1", contract.PurposeCreate, 10*time.Minute)
 	require.NoError(t, err)
 	_, err = a.VerifyAccess(cred.Password)
 	assert.True(t, errdefs.IsUnauthorized(err), "a credential is not a bearer token")
@@ -74,7 +76,7 @@ func TestTokenKindsAreNotInterchangeable(t *testing.T) {
 
 func TestAccessNeverOutlivesCredential(t *testing.T) {
 	a := newAuthority(t)
-	cred, err := a.IssueCredential("p1", PurposeRebuild, 2*time.Minute)
+	cred, err := a.IssueCredential("p1", contract.PurposeRebuild, 2*time.Minute)
 	require.NoError(t, err)
 	c, _ := a.VerifyCredential(cred.Password)
 	_, _, ttl, err := a.IssueAccess(c, nil, time.Hour)
@@ -86,14 +88,14 @@ func TestExpiredAndForeign(t *testing.T) {
 	a := newAuthority(t)
 	past := time.Now().Add(-time.Hour)
 	a.now = func() time.Time { return past }
-	cred, err := a.IssueCredential("p1", PurposeCreate, 10*time.Minute)
+	cred, err := a.IssueCredential("p1", contract.PurposeCreate, 10*time.Minute)
 	require.NoError(t, err)
 	a.now = time.Now
 	_, err = a.VerifyCredential(cred.Password)
 	assert.True(t, errdefs.IsUnauthorized(err), "expired")
 
 	other := newAuthority(t, newKey(t, "k1")) // same kid, different key
-	foreign, err := other.IssueCredential("p1", PurposeCreate, 10*time.Minute)
+	foreign, err := other.IssueCredential("p1", contract.PurposeCreate, 10*time.Minute)
 	require.NoError(t, err)
 	_, err = a.VerifyCredential(foreign.Password)
 	assert.True(t, errdefs.IsUnauthorized(err), "foreign key")
@@ -102,7 +104,7 @@ func TestExpiredAndForeign(t *testing.T) {
 	svcA := newAuthority(t, k)
 	ksB, _ := NewKeySet([]Key{k})
 	svcB := NewAuthority(ksB, "devcache-proxy", "other-service")
-	credB, _ := svcB.IssueCredential("p1", PurposeCreate, time.Hour)
+	credB, _ := svcB.IssueCredential("p1", contract.PurposeCreate, time.Hour)
 	_, err = svcA.VerifyCredential(credB.Password)
 	assert.True(t, errdefs.IsUnauthorized(err), "wrong audience")
 }
@@ -110,12 +112,12 @@ func TestExpiredAndForeign(t *testing.T) {
 func TestKeyRotation(t *testing.T) {
 	old, next := newKey(t, "old"), newKey(t, "new")
 	before := newAuthority(t, old)
-	cred, err := before.IssueCredential("p1", PurposeCreate, time.Hour)
+	cred, err := before.IssueCredential("p1", contract.PurposeCreate, time.Hour)
 	require.NoError(t, err)
 	rotated := newAuthority(t, next, old)
 	_, err = rotated.VerifyCredential(cred.Password)
 	require.NoError(t, err, "tokens signed by a previous key verify after rotation")
-	fresh, err := rotated.IssueCredential("p1", PurposeCreate, time.Hour)
+	fresh, err := rotated.IssueCredential("p1", contract.PurposeCreate, time.Hour)
 	require.NoError(t, err)
 	hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(fresh.Password, ".")[0])
 	assert.Contains(t, string(hdr), `"kid":"new"`)
@@ -132,7 +134,7 @@ func TestAlgorithmConfusion(t *testing.T) {
 			Issuer: "devcache-proxy", Audience: jwt.ClaimStrings{"devcache/credential"}, ID: "x",
 			ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)), IssuedAt: jwt.NewNumericDate(time.Now()),
 		},
-		Project: "p1", Purpose: PurposeCreate,
+		Project: "p1", Purpose: contract.PurposeCreate,
 	}
 	// alg=none
 	none := jwt.NewWithClaims(jwt.SigningMethodNone, claims)
@@ -161,7 +163,7 @@ func TestAlgorithmConfusion(t *testing.T) {
 
 func BenchmarkIssueAccess(b *testing.B) {
 	a := newAuthority(b)
-	cred, _ := a.IssueCredential("p1", PurposeCreate, time.Hour)
+	cred, _ := a.IssueCredential("p1", contract.PurposeCreate, time.Hour)
 	acc := []Access{{TypeRepository, "projects/p1/image-build", []string{"pull", "push"}}}
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -2,30 +2,16 @@ package token
 
 import (
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/devcache/devcache/internal/contract"
 )
-
-// Purpose is what a runner credential was issued for.
-type Purpose string
-
-// The purposes of runner credentials: create may pull and push; rebuild
-// and refresh may only pull.
-const (
-	PurposeCreate  Purpose = "create"
-	PurposeRebuild Purpose = "rebuild"
-	PurposeRefresh Purpose = "refresh"
-)
-
-// Valid reports whether p is a known purpose.
-func (p Purpose) Valid() bool {
-	return p == PurposeCreate || p == PurposeRebuild || p == PurposeRefresh
-}
 
 // CredentialClaims are the claims of a runner credential (the password).
 // Its ID (jti) is the credential id that access tokens carry as subject.
 type CredentialClaims struct {
 	jwt.RegisteredClaims
-	Project string  `json:"project"`
-	Purpose Purpose `json:"purpose"`
+	Project string           `json:"project"`
+	Purpose contract.Purpose `json:"purpose"`
 }
 
 // AccessClaims are the claims of a bearer access token.

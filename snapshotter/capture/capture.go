@@ -19,8 +19,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
-	"github.com/devcache/devcache/snapshotter"
 )
 
 // Options describe one capture.
@@ -117,7 +117,7 @@ func Capture(ctx context.Context, src Source, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("capturing rootfs changes: %w", err)
 	}
 	for _, l := range rootfs {
-		l.Annotations[snapshotter.AnnotationLayerKind] = "rootfs"
+		l.Annotations[contract.AnnotationLayerKind] = "rootfs"
 	}
 	res.Layers = append(res.Layers, rootfs...)
 	for i, ws := range opts.Workspaces {
@@ -134,8 +134,8 @@ func Capture(ctx context.Context, src Source, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("capturing workspace %s: %w", ws.Path, err)
 		}
-		l.Annotations[snapshotter.AnnotationLayerKind] = "workspace"
-		l.Annotations[snapshotter.AnnotationWorkspacePath] = ws.Path
+		l.Annotations[contract.AnnotationLayerKind] = "workspace"
+		l.Annotations[contract.AnnotationWorkspacePath] = ws.Path
 		res.Layers = append(res.Layers, l)
 	}
 	res.LayerTime = time.Since(start)
@@ -146,10 +146,10 @@ func Capture(ctx context.Context, src Source, opts Options) (*Result, error) {
 		return nil, err
 	}
 	img = mutate.Annotations(img, map[string]string{
-		snapshotter.AnnotationEnvironmentClass: opts.EnvironmentClass,
-		snapshotter.AnnotationSourceImage:      baseRef.Context().Digest(baseDigest.String()).String(),
-		snapshotter.AnnotationConfigKey:        opts.ConfigKey,
-		snapshotter.AnnotationCreated:          created.Format(time.RFC3339),
+		contract.AnnotationEnvironmentClass: opts.EnvironmentClass,
+		contract.AnnotationSourceImage:      baseRef.Context().Digest(baseDigest.String()).String(),
+		contract.AnnotationConfigKey:        opts.ConfigKey,
+		contract.AnnotationCreated:          created.Format(time.RFC3339),
 	}).(v1.Image)
 
 	start = time.Now()
@@ -221,7 +221,7 @@ func compose(base v1.Image, layers []*Layer, created time.Time) (v1.Image, error
 			Annotations: l.Annotations,
 			History: v1.History{
 				Created:   v1.Time{Time: created},
-				CreatedBy: "devcache prebuild: " + l.Annotations[snapshotter.AnnotationLayerKind] + " " + l.Annotations[snapshotter.AnnotationWorkspacePath],
+				CreatedBy: "devcache prebuild: " + l.Annotations[contract.AnnotationLayerKind] + " " + l.Annotations[contract.AnnotationWorkspacePath],
 				Comment:   "eStargz",
 			},
 		})

@@ -34,6 +34,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/snapshotter"
 	"github.com/devcache/devcache/snapshotter/capture"
 	"github.com/devcache/devcache/snapshotter/fstree"
@@ -214,14 +215,14 @@ func TestCaptureRestoreFull(t *testing.T) {
 	f := newFixture(t, nil)
 	m, err := f.image.Manifest()
 	require.NoError(t, err)
-	require.Equal(t, "small", m.Annotations[snapshotter.AnnotationEnvironmentClass])
-	require.Equal(t, "sha256:abc", m.Annotations[snapshotter.AnnotationConfigKey])
-	require.Contains(t, m.Annotations[snapshotter.AnnotationSourceImage], "/base/img@sha256:")
-	require.NotEmpty(t, m.Annotations[snapshotter.AnnotationCreated])
+	require.Equal(t, "small", m.Annotations[contract.AnnotationEnvironmentClass])
+	require.Equal(t, "sha256:abc", m.Annotations[contract.AnnotationConfigKey])
+	require.Contains(t, m.Annotations[contract.AnnotationSourceImage], "/base/img@sha256:")
+	require.NotEmpty(t, m.Annotations[contract.AnnotationCreated])
 	require.Len(t, m.Layers, 4, "base + 2 rootfs + workspace")
-	require.Equal(t, "rootfs", m.Layers[1].Annotations[snapshotter.AnnotationLayerKind])
-	require.Equal(t, "rootfs", m.Layers[2].Annotations[snapshotter.AnnotationLayerKind])
-	require.Equal(t, "/workspaces/repo", m.Layers[3].Annotations[snapshotter.AnnotationWorkspacePath])
+	require.Equal(t, "rootfs", m.Layers[1].Annotations[contract.AnnotationLayerKind])
+	require.Equal(t, "rootfs", m.Layers[2].Annotations[contract.AnnotationLayerKind])
+	require.Equal(t, "/workspaces/repo", m.Layers[3].Annotations[contract.AnnotationWorkspacePath])
 
 	sn, err := overlay.New(context.Background(), t.TempDir(), overlay.WithRemoteFS(restore.NewFull()))
 	require.NoError(t, err)
