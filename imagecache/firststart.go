@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	containerd "github.com/containerd/containerd/v2/client"
@@ -45,12 +46,17 @@ func (c *Containerd) RecordFirstStart(ctx context.Context, image string, args []
 	}
 	cleanup := context.WithoutCancel(ctx)
 	defer func() { _ = ctr.Delete(cleanup, containerd.WithSnapshotCleanup) }()
-	var out bytes.Buffer
+	var out lockedBuffer // stdout and stderr are copied by two goroutines
 	task, err := ctr.NewTask(ctx, cio.NewCreator(cio.WithStreams(nil, &out, &out)))
 	if err != nil {
 		return nil, fmt.Errorf("task of %s: %w", image, err)
 	}
-	defer func() { _, _ = task.Delete(cleanup, containerd.WithProcessKill) }()
+	deleted := false
+	defer func() {
+		if !deleted {
+			_, _ = task.Delete(cleanup, containerd.WithProcessKill)
+		}
+	}()
 	rec, err := prefetch.Record(fmt.Sprintf("/proc/%d/root", task.Pid()))
 	if err != nil {
 		return nil, fmt.Errorf("recording the first start: %w", err)
@@ -75,6 +81,11 @@ func (c *Containerd) RecordFirstStart(ctx context.Context, image string, args []
 	took := time.Since(start)
 	files, rerr := rec.Stop()
 	code, _, err := st.Result()
+	// Delete waits for the output to be copied; read it only then.
+	deleted = true
+	if _, derr := task.Delete(cleanup); derr != nil {
+		err = errors.Join(err, fmt.Errorf("deleting the task of %s: %w", image, derr))
+	}
 	fs := &FirstStart{Output: out.Bytes(), Files: prefetch.Clean(files), Took: took}
 	if err = errors.Join(err, rerr); err != nil {
 		return fs, err
@@ -94,4 +105,22 @@ func (c *Cache) SavePrefetch(ctx context.Context, project, ref string, files []s
 		return "", err
 	}
 	return prefetch.Push(ctx, ref, prefetch.List{Files: files}, basicAuth(creds))
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
