@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/containerd/errdefs"
 	"github.com/pelletier/go-toml/v2"
@@ -11,7 +12,8 @@ import (
 
 // Decode decodes b into v strictly, after checking that its top-level
 // version is want. Every error is errdefs.ErrInvalidArgument; a syntax or
-// type error starts with its line and column ("3:7: …"), an unknown key
+// type error starts with its line, column and key ("line 3, column 7:
+// auth.credential_ttl: …"), an unknown key
 // names the key and its line.
 func Decode(b []byte, want int, v any) error {
 	var probe struct {
@@ -39,7 +41,10 @@ func decodeError(err error) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		row, col := de.Position()
-		return fmt.Errorf("%d:%d: %s: %w", row, col, de.Error(), errdefs.ErrInvalidArgument)
+		if k := de.Key(); len(k) > 0 {
+			return fmt.Errorf("line %d, column %d: %s: %s: %w", row, col, strings.Join(k, "."), de.Error(), errdefs.ErrInvalidArgument)
+		}
+		return fmt.Errorf("line %d, column %d: %s: %w", row, col, de.Error(), errdefs.ErrInvalidArgument)
 	}
 	return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 }

@@ -26,9 +26,9 @@ func TestDecodeErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"version", "version = 1\n", "config version 1 is not supported: set version = 2"},
 		{"unknown key", "version = 2\nnmae = \"x\"\n", "nmae"},
-		{"type at its place", "version = 2\nname = 3\n", "2:8:"},
+		{"type at its place", "version = 2\nname = 3\n", "line 2, column 8: name"},
 		{"bad duration", "version = 2\nwait = \"soon\"\n", "soon"},
-		{"syntax", "version = 2\nname = \n", "2:"},
+		{"syntax", "version = 2\nname = \n", "line 2, column"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var s sample
