@@ -336,7 +336,9 @@ func TestServeScheduleTenDays(t *testing.T) {
 		return nil
 	}}
 	svc := &Service{Config: cfg, Dispatcher: d, Catalog: cat, Now: clock,
-		List: func(context.Context, string) (map[string]string, error) { return map[string]string{"main": commit(1)}, nil },
+		List: func(context.Context, string) (map[string]string, error) {
+			return map[string]string{"main": commit(1)}, nil
+		},
 		After: func(w time.Duration) <-chan time.Time {
 			for len(d.Jobs()) > 0 { // let the day's prebuilds finish first
 				time.Sleep(time.Millisecond)
