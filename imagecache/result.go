@@ -56,6 +56,9 @@ type Result struct {
 	Renewals int `json:"credential_renewals,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode is Reason's fixed code (reasons.go), for scripts and
+	// metrics.
+	ReasonCode ReasonCode `json:"reason_code,omitempty"`
 	// Warnings are the problems that did not stop the environment.
 	Warnings []string `json:"warnings,omitempty"`
 	// Message, Phase, Position and ExitCode describe a failure (outcome
