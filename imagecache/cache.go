@@ -15,6 +15,7 @@ import (
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Cache is the Dev Container image cache of one runner.
@@ -28,6 +29,10 @@ type Cache struct {
 	Runtime Runtime
 	// ProxyHost is the proxy's host:port, as image references name it.
 	ProxyHost string
+	// Insecure is the plain-HTTP policy of the cache's own requests to the
+	// proxy (its lease endpoint); the Registry, Builder and Runtime carry
+	// the same list.
+	Insecure registry.Insecure
 	// Disabled is the runner's cache switch: no lookup, no push.
 	Disabled bool
 	// Status, when set, receives the lines a person reads whatever the log
@@ -155,7 +160,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		}
 	}
 	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
-	if err != nil && isPushError(err) {
+	if pe := (*PushError)(nil); errors.As(err, &pe) {
 		res.Reason = warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
@@ -287,14 +292,6 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 type importResult struct {
 	digest string
 	err    error
-}
-
-// isPushError tells a refused push from a failed build: BuildKit's image
-// exporter reports push failures with the pushed reference.
-func isPushError(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "failed to push") || strings.Contains(msg, "pushing manifest") ||
-		errors.Is(err, cerrdefs.ErrPermissionDenied)
 }
 
 func warn(ctx context.Context, res *Result, format string, args ...any) string {

@@ -310,7 +310,7 @@ func TestHitLineIsPlainOnStatus(t *testing.T) {
 
 func TestRefusedPushStillDeliversTheImage(t *testing.T) {
 	c, _, _, b, rt := newCache()
-	b.pushErr = errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")
+	b.pushErr = &PushError{Ref: "proxy:5000/projects/p1/image-build:x", Err: errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")}
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.False(t, res.Pushed)
@@ -369,4 +369,18 @@ func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (*PullInfo,
 }
 func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {
 	return "", f(r)
+}
+
+// A build refused by a registry (a private Feature, 403) is a failed build,
+// not a refused push: it is not built a second time without the push.
+func TestDeniedBuildIsNotARefusedPush(t *testing.T) {
+	c, _, _, _, _ := newCache()
+	calls := 0
+	c.Builder = builderFunc(func(BuildRequest) (*BuildResult, error) {
+		calls++
+		return nil, fmt.Errorf("fetching Feature ghcr.io/x/y:1: %w", cerrdefs.ErrPermissionDenied)
+	})
+	_, err := c.Get(context.Background(), newWorkspace(t))
+	require.ErrorIs(t, err, cerrdefs.ErrPermissionDenied)
+	assert.Equal(t, 1, calls)
 }

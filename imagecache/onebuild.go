@@ -118,5 +118,5 @@ func (c *Cache) leases(creds *HostCredentials) Leases {
 	if c.Leases != nil {
 		return c.Leases(creds)
 	}
-	return &lease.Client{Host: c.ProxyHost, Username: creds.Username, Password: creds.Password}
+	return &lease.Client{Host: c.ProxyHost, Insecure: c.Insecure, Username: creds.Username, Password: creds.Password}
 }

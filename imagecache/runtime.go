@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/snapshotter"
 	"github.com/devcache/devcache/snapshotter/prefetch"
 )
@@ -42,12 +43,15 @@ type Containerd struct {
 	// RemoteAuth, when set, is given the pull's credentials before a pull
 	// with a Remote snapshotter, which fetches layers itself.
 	RemoteAuth func(creds *HostCredentials) error
+	// Insecure lists registries pulled from over plain HTTP besides
+	// loopback, localhost and *.localhost.
+	Insecure registry.Insecure
 }
 
 var _ Runtime = (*Containerd)(nil)
 
-// Pull pulls and unpacks ref, authenticating with creds when given. Hosts on
-// loopback are reached over plain HTTP, as containerd and BuildKit do.
+// Pull pulls and unpacks ref, authenticating with creds when given. Hosts
+// the Insecure policy names (and loopback) are reached over plain HTTP.
 func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredentials) (*PullInfo, error) {
 	ctx = namespaces.WithNamespace(ctx, c.Namespace)
 	if c.Remote && c.RemoteAuth != nil && creds != nil {
@@ -62,7 +66,7 @@ func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredential
 		return "", "", nil
 	}))
 	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost), docker.WithAuthorizer(authorizer)),
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(c.Insecure.Match), docker.WithAuthorizer(authorizer)),
 	})
 	opts := []containerd.RemoteOpt{containerd.WithPullUnpack, containerd.WithResolver(resolver)}
 	if c.Snapshotter != "" {
@@ -74,7 +78,7 @@ func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredential
 		// digests, and the image's prefetch list when it has one, passed
 		// to the snapshotter's Prepare as labels.
 		wrap := snapshotters.AppendInfoHandlerWrapper(ref)
-		if pl, err := prefetch.Resolve(ctx, ref, basicAuth(creds)); err == nil {
+		if pl, err := prefetch.Resolve(ctx, ref, registry.Options{Insecure: c.Insecure, Auth: basicAuth(creds)}); err == nil {
 			prefetchList = pl
 			info := wrap
 			wrap = func(h images.Handler) images.Handler { return info(annotateLayers(h, snapshotter.LabelPrefetch, pl)) }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client/llb"
@@ -39,7 +37,7 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 		pinned = pin.Integrity
 	}
 	scheme := "https"
-	if r.insecure(ref.Registry) {
+	if r.o.insecure.PlainHTTP(ref.Registry) {
 		scheme = "http"
 	}
 	what := ":" + ref.Tag
@@ -78,24 +76,6 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	return r.finish(ctx, ref, fref, meta, dgst.String(), ref.Registry+"/"+ref.Repository+"@"+dgst.String())
 }
 
-// insecure reports whether a registry is reached over plain HTTP: loopback
-// hosts (as BuildKit and the reference CLI do for localhost) and the ones
-// listed in DEVCACHE_INSECURE_REGISTRIES.
-func (r *resolver) insecure(registry string) bool {
-	if r.o.insecure[registry] {
-		return true
-	}
-	host := registry
-	if h, _, err := net.SplitHostPort(registry); err == nil {
-		host = h
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // fetchManifest returns the manifest bytes of ref at what (":tag" or
 // "@digest"), the first way that applies:
 //   - DEVCACHE_FEATURE_AUTH names a header secret for the registry: an
@@ -120,7 +100,7 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 	if _, header := r.o.featureAuth[ref.Registry]; !header && r.self != nil {
 		args := []string{"/bin/devcache-frontend", "resolve-feature-manifest", "--out", "/out/" + manifestFile}
 		if scheme == "http" {
-			args = append(args, "--insecure")
+			args = append(args, "--insecure-registry", ref.Registry)
 		}
 		args = append(args, ref.Registry+"/"+ref.Repository+what)
 		ro := []llb.RunOption{llb.Args(args), llb.AddEnv("DOCKER_CONFIG", dockerConfigDir), name}
@@ -135,7 +115,7 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 		return dt, err
 	}
 	if _, header := r.o.featureAuth[ref.Registry]; !header {
-		dt, _, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, registry.Options{Insecure: scheme == "http"})
+		dt, _, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, registry.Options{Insecure: r.o.insecure})
 		return dt, err
 	}
 	opts := []llb.HTTPOption{

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/devcache/devcache/frontend/features"
 	"github.com/devcache/devcache/frontend/features/registry"
 	"github.com/devcache/devcache/frontend/metadata"
+	access "github.com/devcache/devcache/internal/registry"
 )
 
 // Options configure Compute.
@@ -31,24 +31,11 @@ type Options struct {
 	Keychain authn.Keychain
 	// HTTPClient fetches tarball Features (nil: internal/httpclient's, with timeouts).
 	HTTPClient *http.Client
-	// Insecure lists registries reached over plain HTTP besides loopback.
-	Insecure []string
+	// Insecure lists registries reached over plain HTTP besides loopback,
+	// localhost and *.localhost (internal/registry's one rule).
+	Insecure access.Insecure
 	// Platforms are the build's target platforms (nil: this host's).
 	Platforms []ocispecs.Platform
-}
-
-func (o Options) insecure(reg string) bool {
-	for _, r := range o.Insecure {
-		if r == reg {
-			return true
-		}
-	}
-	host := reg
-	if h, _, err := net.SplitHostPort(reg); err == nil {
-		host = h
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // Compute returns the cache-key inputs of the devcontainer.json at path;
@@ -108,8 +95,7 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 		return in, nil
 	}
 	ref := imageRef(cfg.Image)
-	reg, _, _ := strings.Cut(ref, "/")
-	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.insecure(reg), Keychain: opt.Keychain})
+	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.Insecure, Keychain: opt.Keychain})
 	if err == nil && d == "" {
 		err = fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
 	}

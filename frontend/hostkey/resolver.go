@@ -74,7 +74,7 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	} else if pin, ok := r.lock.Pin(ref.UserID); ok {
 		what = "@" + pin.Integrity
 	}
-	ropt := registry.Options{Insecure: r.opt.insecure(ref.Registry), Keychain: r.opt.Keychain}
+	ropt := registry.Options{Insecure: r.opt.Insecure, Keychain: r.opt.Keychain}
 	dt, d, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, ropt)
 	if err != nil {
 		return nil, err

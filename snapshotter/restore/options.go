@@ -1,22 +1,23 @@
 package restore
 
 import (
-	"slices"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Opt configures the restorers.
 type Opt func(*options)
 
 type options struct {
-	insecure []string
+	insecure registry.Insecure
 	keychain authn.Keychain
 }
 
 // WithInsecureRegistries lets the restorers reach these registries (host or
-// host:port) over plain HTTP.
+// host:port) over plain HTTP, besides loopback, localhost and *.localhost
+// (internal/registry's rule).
 func WithInsecureRegistries(hosts ...string) Opt {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
 }
@@ -34,8 +35,6 @@ func newOptions(opts []Opt) options {
 	}
 	return o
 }
-
-func (o options) isInsecure(host string) bool { return slices.Contains(o.insecure, host) }
 
 func (o options) remote() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(o.keychain)}
