@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
@@ -89,7 +89,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
 		end(err)
 		switch {
-		case cerrdefs.IsPermissionDenied(err):
+		case errdefs.IsPermissionDenied(err):
 			// The proxy's cache switch is off: the runner's choice, not a fault.
 			reason = fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
 		case err != nil:
@@ -122,7 +122,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 
 	pctx, end = res.begin(ctx, PhaseLookup)
 	hit, err := c.Registry.Lookup(pctx, ref, creds)
-	if cerrdefs.IsNotFound(err) {
+	if isMiss(err) {
 		end(nil) // a miss, not a failure
 	} else {
 		end(err)
@@ -130,7 +130,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	switch {
 	case err == nil:
 		return c.useHit(ctx, res, hit, creds)
-	case cerrdefs.IsNotFound(err):
+	case isMiss(err):
 		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
 	default:
 		return c.buildWithoutCache(ctx, req, res, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
@@ -165,6 +165,15 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
 	return err
+}
+
+// isMiss tells a lookup that found no image for these credentials: absent
+// (not found), or a repository the credential holds no grant for (the
+// proxy's token endpoint leaves the scope out, and the registry answers
+// 401 or 403). The push that follows says whether the repository is
+// really someone else's.
+func isMiss(err error) bool {
+	return errdefs.IsNotFound(err) || errdefs.IsUnauthorized(err) || errdefs.IsPermissionDenied(err)
 }
 
 // buildTarget is what a build pushes and reads besides its context.

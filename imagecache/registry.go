@@ -19,8 +19,9 @@ import (
 // Registry answers cache lookups.
 type Registry interface {
 	// Lookup returns the image at ref. It fails with errdefs.ErrNotFound
-	// when there is none and errdefs.ErrUnavailable when the registry
-	// cannot be reached.
+	// when there is none, errdefs.ErrUnauthenticated or
+	// ErrPermissionDenied when the credentials hold no grant for it, and
+	// errdefs.ErrUnavailable when the registry cannot be reached.
 	Lookup(ctx context.Context, ref string, creds *HostCredentials) (*CachedImage, error)
 	// Tags lists the tags of a repository ("host/name").
 	Tags(ctx context.Context, repo string, creds *HostCredentials) ([]string, error)
@@ -62,9 +63,8 @@ func (r *OCIRegistry) options(ctx context.Context, creds *HostCredentials) []rem
 	return o.Remote(ctx)
 }
 
-// Lookup implements Registry. The proxy answers "not yours" exactly as
-// "absent" (404), so errdefs.ErrNotFound is a miss; a refusal (401, 403)
-// is not.
+// Lookup implements Registry, with internal/registry's error kinds (401
+// unauthenticated, 403 denied, 404 not found).
 func (r *OCIRegistry) Lookup(ctx context.Context, ref string, creds *HostCredentials) (*CachedImage, error) {
 	nref, err := r.Insecure.ParseReference(ref, name.StrictValidation)
 	if err != nil {
