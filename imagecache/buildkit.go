@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd/v2/core/remotes/docker"
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/docker/cli/cli/config/types"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
@@ -73,7 +73,7 @@ func CheckCompression(c string) error {
 	if c == "" || slices.Contains(LayerCompressions, c) {
 		return nil
 	}
-	return fmt.Errorf("layer compression %q: want one of %s: %w", c, strings.Join(LayerCompressions, ", "), cerrdefs.ErrInvalidArgument)
+	return fmt.Errorf("layer compression %q: want one of %s: %w", c, strings.Join(LayerCompressions, ", "), errdefs.ErrInvalidArgument)
 }
 
 var _ Builder = (*BuildKit)(nil)

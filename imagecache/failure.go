@@ -3,7 +3,7 @@ package imagecache
 import (
 	"errors"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
@@ -45,7 +45,7 @@ func (e *PhaseError) ExitCode() int {
 	if errors.As(e.Err, &inner) {
 		return inner.ExitCode()
 	}
-	if cerrdefs.IsNotImplemented(e.Err) {
+	if errdefs.IsNotImplemented(e.Err) {
 		return int(exitcode.Unsupported)
 	}
 	switch e.Phase {
@@ -67,8 +67,8 @@ func (e *PhaseError) ExitCode() int {
 // isRegistryFailure tells a registry that failed (retry) from a reference
 // that does not exist (fix the configuration).
 func isRegistryFailure(err error) bool {
-	return cerrdefs.IsUnavailable(err) || cerrdefs.IsPermissionDenied(err) || cerrdefs.IsUnauthorized(err) ||
-		cerrdefs.IsDeadlineExceeded(err) || cerrdefs.IsInternal(err)
+	return errdefs.IsUnavailable(err) || errdefs.IsPermissionDenied(err) || errdefs.IsUnauthorized(err) ||
+		errdefs.IsDeadlineExceeded(err) || errdefs.IsInternal(err)
 }
 
 func failIn(phase string, err error) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/snapshotters"
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/internal/log"
@@ -82,7 +82,7 @@ func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredential
 			prefetchList = pl
 			info := wrap
 			wrap = func(h images.Handler) images.Handler { return info(annotateLayers(h, snapshotter.LabelPrefetch, pl)) }
-		} else if !cerrdefs.IsNotFound(err) {
+		} else if !errdefs.IsNotFound(err) {
 			log.G(ctx).Warn("could not look the image's prefetch list up, starting without it", "image", ref, "error", err)
 		}
 		opts = append(opts, containerd.WithImageHandlerWrapper(wrap))

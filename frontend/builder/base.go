@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -30,7 +30,7 @@ import (
 func imageBase(ctx context.Context, c client.Client, bc *dockerui.Client, image string, p ocispecs.Platform) (llbgen.Base, digest.Digest, error) {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
-		return llbgen.Base{}, "", fmt.Errorf("image %q: %w: %w", image, err, cerrdefs.ErrInvalidArgument)
+		return llbgen.Base{}, "", fmt.Errorf("image %q: %w: %w", image, err, errdefs.ErrInvalidArgument)
 	}
 	named = reference.TagNameOnly(named)
 	_, dgst, cfg, err := c.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
@@ -88,7 +88,7 @@ func loadDockerfile(ctx context.Context, c client.Client, bc *dockerui.Client, o
 	} else {
 		p := path.Clean(path.Join(o.contextDir, b.Dockerfile))
 		if strings.HasPrefix(p, "../") {
-			return nil, fmt.Errorf("build.dockerfile %q is outside the build context: %w", b.Dockerfile, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("build.dockerfile %q is outside the build context: %w", b.Dockerfile, errdefs.ErrInvalidArgument)
 		}
 		df.path = p
 		main, err := bc.MainContext(ctx, llb.IncludePatterns([]string{p}))
@@ -112,7 +112,7 @@ func loadDockerfile(ctx context.Context, c client.Client, bc *dockerui.Client, o
 	}
 	ctxDir = path.Clean(path.Join(o.contextDir, ctxDir))
 	if strings.HasPrefix(ctxDir, "../") || ctxDir == ".." {
-		return nil, fmt.Errorf("build.context %q is outside the build context: %w", b.Context, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("build.context %q is outside the build context: %w", b.Context, errdefs.ErrInvalidArgument)
 	}
 	var lopts []llb.LocalOption
 	if ctxDir != "." {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -50,15 +50,15 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	}
 	dgst := digest.FromBytes(dt)
 	if pinned != "" && dgst.String() != pinned {
-		return nil, fmt.Errorf("feature %q: manifest digest %s does not match %s: %w", ref.UserID, dgst, pinned, cerrdefs.ErrFailedPrecondition)
+		return nil, fmt.Errorf("feature %q: manifest digest %s does not match %s: %w", ref.UserID, dgst, pinned, errdefs.ErrFailedPrecondition)
 	}
 	var m ocispecs.Manifest
 	if err := json.Unmarshal(dt, &m); err != nil {
-		return nil, fmt.Errorf("feature %s: manifest: %w: %w", ref.String(), err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("feature %s: manifest: %w: %w", ref.String(), err, errdefs.ErrInvalidArgument)
 	}
 	if m.Config.MediaType != mediaTypeFeatureConfig || len(m.Layers) == 0 {
 		return nil, fmt.Errorf("feature %s: not a Dev Container Feature (config media type %q, %d layers): %w",
-			ref.String(), m.Config.MediaType, len(m.Layers), cerrdefs.ErrInvalidArgument)
+			ref.String(), m.Config.MediaType, len(m.Layers), errdefs.ErrInvalidArgument)
 	}
 	blob := llb.ImageBlob(ref.Registry+"/"+ref.Repository+"@"+m.Layers[0].Digest.String(),
 		llb.Filename(layerFile), dockerui.WithInternalName("fetch Feature "+ref.String()))
@@ -92,7 +92,7 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 	if pinned != "" {
 		d, err := digest.Parse(pinned)
 		if err != nil {
-			return nil, fmt.Errorf("pinned digest %q: %w", pinned, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("pinned digest %q: %w", pinned, errdefs.ErrInvalidArgument)
 		}
 		checksum = d
 	}

@@ -6,7 +6,7 @@ import (
 	"path"
 	"sync"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
@@ -88,7 +88,7 @@ func (r *resolver) local(ctx context.Context, ref features.Ref) (*features.Resol
 	}
 	meta, err := lref.ReadFile(ctx, client.ReadRequest{Filename: path.Join(p, features.MetadataFile)})
 	if err != nil {
-		return nil, fmt.Errorf("local Feature %s: %s not found in the devcontainer.json folder: %w", ref.UserID, path.Join(ref.Path, features.MetadataFile), cerrdefs.ErrNotFound)
+		return nil, fmt.Errorf("local Feature %s: %s not found in the devcontainer.json folder: %w", ref.UserID, path.Join(ref.Path, features.MetadataFile), errdefs.ErrNotFound)
 	}
 	md, err := features.ParseMetadata(ref.UserID+"/"+features.MetadataFile, meta)
 	if err != nil {

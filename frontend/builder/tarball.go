@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	digest "github.com/opencontainers/go-digest"
@@ -25,7 +25,7 @@ func (r *resolver) tarball(ctx context.Context, ref features.Ref) (*features.Res
 	if locked {
 		d, err := digest.Parse(pin.Integrity)
 		if err != nil {
-			return nil, fmt.Errorf("feature %s: lockfile integrity %q: %w", ref.UserID, pin.Integrity, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("feature %s: lockfile integrity %q: %w", ref.UserID, pin.Integrity, errdefs.ErrInvalidArgument)
 		}
 		opts = append(opts, llb.Checksum(d))
 	}
@@ -36,7 +36,7 @@ func (r *resolver) tarball(ctx context.Context, ref features.Ref) (*features.Res
 	}
 	dgst := digest.FromBytes(dt)
 	if locked && dgst.String() != pin.Integrity {
-		return nil, fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w", ref.UserID, dgst, pin.Integrity, features.LockfileName, cerrdefs.ErrFailedPrecondition)
+		return nil, fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w", ref.UserID, dgst, pin.Integrity, features.LockfileName, errdefs.ErrFailedPrecondition)
 	}
 	meta, err := features.MetadataFromArchive(dt)
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // LockfileName is the lockfile next to devcontainer.json (".devcontainer-lock.json"
@@ -34,7 +34,7 @@ func ParseLockfile(data []byte) (*Lockfile, error) {
 		return l, nil
 	}
 	if err := json.Unmarshal(data, l); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", LockfileName, err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: %w: %w", LockfileName, err, errdefs.ErrInvalidArgument)
 	}
 	if l.Features == nil {
 		l.Features = map[string]Locked{}
@@ -60,7 +60,7 @@ func (l *Lockfile) Check(f *Feature) error {
 	}
 	if e.Integrity != f.Digest.String() {
 		return fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w",
-			f.Ref.UserID, f.Digest, e.Integrity, LockfileName, cerrdefs.ErrFailedPrecondition)
+			f.Ref.UserID, f.Digest, e.Integrity, LockfileName, errdefs.ErrFailedPrecondition)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -88,7 +88,7 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 		df := filepath.Join(dir, filepath.FromSlash(cfg.Build.Dockerfile))
 		if in.Dockerfile, err = os.ReadFile(df); err != nil { //nolint:gosec // see above
 			if errors.Is(err, iofs.ErrNotExist) {
-				err = fmt.Errorf("the Dockerfile %s: %w", df, cerrdefs.ErrNotFound)
+				err = fmt.Errorf("the Dockerfile %s: %w", df, errdefs.ErrNotFound)
 			}
 			return in, wrapAt(raw.Source, err, []string{"build", "dockerfile"}, []string{"dockerFile"})
 		}
@@ -97,7 +97,7 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 	ref := imageRef(cfg.Image)
 	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.Insecure, Keychain: opt.Keychain})
 	if err == nil && d == "" {
-		err = fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
+		err = fmt.Errorf("image %s: no digest: %w", cfg.Image, errdefs.ErrNotFound)
 	}
 	if err != nil {
 		if names := opt.Subst.EmptyLocalEnv(raw.Image); len(names) > 0 {

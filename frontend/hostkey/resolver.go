@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -33,7 +33,7 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 		fsys := features.DirFS(r.dir)
 		meta, err := fsys.ReadFile(ctx, filepath.ToSlash(filepath.Join(ref.Path, features.MetadataFile)))
 		if errors.Is(err, iofs.ErrNotExist) {
-			return nil, fmt.Errorf("the local Feature's %s: %w", filepath.Join(r.dir, ref.Path, features.MetadataFile), cerrdefs.ErrNotFound)
+			return nil, fmt.Errorf("the local Feature's %s: %w", filepath.Join(r.dir, ref.Path, features.MetadataFile), errdefs.ErrNotFound)
 		}
 		if err != nil {
 			return nil, err
@@ -64,7 +64,7 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 	case features.OCI:
 		return r.oci(ctx, ref)
 	}
-	return nil, fmt.Errorf("unsupported Feature type %q: %w", ref.Type, cerrdefs.ErrNotImplemented)
+	return nil, fmt.Errorf("unsupported Feature type %q: %w", ref.Type, errdefs.ErrNotImplemented)
 }
 
 func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolved, error) {
@@ -81,7 +81,7 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	}
 	var m ocispecs.Manifest
 	if err := json.Unmarshal(dt, &m); err != nil || len(m.Layers) == 0 {
-		return nil, fmt.Errorf("%s: not a Feature manifest: %w", ref.Registry+"/"+ref.Repository+what, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: not a Feature manifest: %w", ref.Registry+"/"+ref.Repository+what, errdefs.ErrInvalidArgument)
 	}
 	meta := []byte(m.Annotations["dev.containers.metadata"])
 	if len(meta) == 0 {
@@ -115,7 +115,7 @@ func (r *resolver) get(ctx context.Context, url string) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %w", url, resp.Status, cerrdefs.ErrUnavailable)
+		return nil, fmt.Errorf("GET %s: %s: %w", url, resp.Status, errdefs.ErrUnavailable)
 	}
 	return io.ReadAll(resp.Body)
 }

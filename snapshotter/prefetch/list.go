@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -107,7 +107,7 @@ func Resolve(ctx context.Context, imageRef string, o registry.Options) (string, 
 func Fetch(ctx context.Context, ref string, opts ...remote.Option) (*List, error) {
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
-		return nil, fmt.Errorf("prefetch reference: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch reference: %w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	img, err := remote.Image(r, append(opts, remote.WithContext(ctx))...)
 	if err != nil {
@@ -122,7 +122,7 @@ func readList(img v1.Image) (*List, error) {
 		return nil, err
 	}
 	if len(layers) != 1 {
-		return nil, fmt.Errorf("prefetch list: %d layers, want 1: %w", len(layers), cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch list: %d layers, want 1: %w", len(layers), errdefs.ErrInvalidArgument)
 	}
 	rc, err := layers[0].Uncompressed()
 	if err != nil {
@@ -131,7 +131,7 @@ func readList(img v1.Image) (*List, error) {
 	defer rc.Close()
 	var l List
 	if err := json.NewDecoder(io.LimitReader(rc, 8<<20)).Decode(&l); err != nil {
-		return nil, fmt.Errorf("prefetch list: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch list: %w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	l.Files = Clean(l.Files)
 	return &l, nil

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	memregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/stretchr/testify/require"
 
@@ -27,7 +27,7 @@ func TestPushResolveFetch(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := Resolve(ctx, image, registry.Options{})
-	require.ErrorIs(t, err, cerrdefs.ErrNotFound)
+	require.ErrorIs(t, err, errdefs.ErrNotFound)
 
 	pushed, err := Push(ctx, image, List{Files: []string{"/usr/bin/javac", "/usr/lib/jvm/lib/modules", "/usr/bin/javac"}}, registry.Options{})
 	require.NoError(t, err)
