@@ -32,7 +32,7 @@ test-short: ## unit tests only, no daemons
 integration: ## integration tests only, against the real stack (needs root)
 	hack/test ./integration/...
 
-lint: ## gofmt, go vet, golangci-lint (when it installs from the module proxy), shellcheck when present
+lint: ## gofmt, go vet, golangci-lint (pinned, built once into the tools cache), shellcheck when present
 	hack/lint
 
 bench: ## benchmarks, printed as figures and ratios measured side by side in one run

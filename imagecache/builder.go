@@ -50,6 +50,20 @@ type HostCredentials struct {
 	ExpiresAt time.Time
 }
 
+// PushError is a build that was solved and exported but whose push to
+// BuildRequest.Push failed: the image exists, the registry refused it or
+// could not take it. Builders return it so the cache can tell a refused
+// push from a failed build.
+type PushError struct {
+	Ref string
+	Err error
+}
+
+func (e *PushError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *PushError) Unwrap() error { return e.Err }
+
 // BuildResult describes a finished build.
 type BuildResult struct {
 	// Digest is the image manifest (or index) digest.

@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/containerd/v2/core/remotes/docker"
+	"github.com/containerd/errdefs"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/devcache/devcache/frontend/builder"
 	"github.com/devcache/devcache/frontend/cachekey"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/internal/tracing"
 )
 
@@ -49,6 +51,10 @@ type BuildKit struct {
 	// before the download ends, others pull it as gzip), zstd (smallest and
 	// fastest to unpack, but always pulled in full) or gzip.
 	Compression string
+	// Insecure lists registries reached over plain HTTP besides loopback,
+	// localhost and *.localhost: given to the frontend (Feature manifests)
+	// and to BuildKit's push and cache import/export of such a registry.
+	Insecure registry.Insecure
 }
 
 // Layer compressions BuildKit.Compression accepts.
@@ -66,7 +72,7 @@ func CheckCompression(c string) error {
 	if c == "" || slices.Contains(LayerCompressions, c) {
 		return nil
 	}
-	return fmt.Errorf("layer compression %q: want one of %s: %w", c, strings.Join(LayerCompressions, ", "), cerrdefs.ErrInvalidArgument)
+	return fmt.Errorf("layer compression %q: want one of %s: %w", c, strings.Join(LayerCompressions, ", "), errdefs.ErrInvalidArgument)
 }
 
 var _ Builder = (*BuildKit)(nil)
@@ -91,6 +97,9 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	if len(b.Platforms) > 0 {
 		opts["platform"] = cachekey.FormatPlatforms(b.Platforms)
 	}
+	if len(b.Insecure) > 0 {
+		opts["build-arg:"+builder.ArgInsecureRegistries] = strings.Join(b.Insecure, ",")
+	}
 	for k, v := range req.FrontendOpts {
 		opts[k] = v
 	}
@@ -102,17 +111,17 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	if req.Push != "" {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
 			Type:  bkclient.ExporterImage,
-			Attrs: b.layerAttrs(map[string]string{"name": req.Push, "push": "true"}),
+			Attrs: b.plainHTTP(req.Push, b.layerAttrs(map[string]string{"name": req.Push, "push": "true"})),
 		})
 	}
 	if req.CacheExport != "" {
 		solveOpt.CacheExports = append(solveOpt.CacheExports, bkclient.CacheOptionsEntry{
 			Type:  "registry",
-			Attrs: map[string]string{"ref": req.CacheExport, "mode": "max", "oci-mediatypes": "true", "image-manifest": "true", "compression": b.compression(), "ignore-error": "true"},
+			Attrs: b.plainHTTP(req.CacheExport, map[string]string{"ref": req.CacheExport, "mode": "max", "oci-mediatypes": "true", "image-manifest": "true", "compression": b.compression(), "ignore-error": "true"}),
 		})
 	}
 	for _, ref := range req.CacheImports {
-		solveOpt.CacheImports = append(solveOpt.CacheImports, bkclient.CacheOptionsEntry{Type: "registry", Attrs: map[string]string{"ref": ref}})
+		solveOpt.CacheImports = append(solveOpt.CacheImports, bkclient.CacheOptionsEntry{Type: "registry", Attrs: b.plainHTTP(ref, map[string]string{"ref": ref})})
 	}
 	if req.ExportOCI != nil {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
@@ -194,6 +203,10 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	if exportSpan != nil {
 		tracing.End(exportSpan, err)
 	}
+	if err != nil && exportSpan != nil && req.Push != "" {
+		// The solve finished: what failed is the image exporter's push.
+		err = &PushError{Ref: req.Push, Err: err}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +225,23 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 // exports and the cache manifest share blobs, a runner unpacks a single
 // format and, with estargz, every layer carries its TOC digest annotation
 // (containerd.io/snapshot/stargz/toc.digest) for a lazy start.
+// plainHTTP sets BuildKit's registry.insecure on an export or cache
+// reference whose registry the policy reaches over plain HTTP. BuildKit
+// reaches localhost and loopback addresses over plain HTTP already, and
+// registry.insecure replaces buildkitd's own configuration of the host, so
+// those are left alone.
+func (b *BuildKit) plainHTTP(ref string, attrs map[string]string) map[string]string {
+	r, err := b.Insecure.ParseReference(ref)
+	if err != nil {
+		return attrs
+	}
+	host := r.Context().RegistryStr()
+	if local, _ := docker.MatchLocalhost(host); b.Insecure.PlainHTTP(host) && !local {
+		attrs["registry.insecure"] = "true"
+	}
+	return attrs
+}
+
 func (b *BuildKit) layerAttrs(attrs map[string]string) map[string]string {
 	attrs["oci-mediatypes"] = "true"
 	attrs["compression"] = b.compression()

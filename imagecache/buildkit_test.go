@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/stretchr/testify/require"
@@ -66,6 +66,6 @@ func TestCheckCompression(t *testing.T) {
 		require.NoError(t, CheckCompression(c))
 	}
 	err := CheckCompression("lz4")
-	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	require.ErrorContains(t, err, `layer compression "lz4": want one of estargz, zstd, gzip`)
 }

@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Cache is the Dev Container image cache of one runner.
@@ -28,6 +29,10 @@ type Cache struct {
 	Runtime Runtime
 	// ProxyHost is the proxy's host:port, as image references name it.
 	ProxyHost string
+	// Insecure is the plain-HTTP policy of the cache's own requests to the
+	// proxy (its lease endpoint); the Registry, Builder and Runtime carry
+	// the same list.
+	Insecure registry.Insecure
 	// Disabled is the runner's cache switch: no lookup, no push.
 	Disabled bool
 	// Status, when set, receives the lines a person reads whatever the log
@@ -92,7 +97,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
 		end(err)
 		switch {
-		case cerrdefs.IsPermissionDenied(err):
+		case errdefs.IsPermissionDenied(err):
 			// The proxy's cache switch is off: the runner's choice, not a fault.
 			code, reason = ReasonProxyDisabled, fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
 		case err != nil:
@@ -129,7 +134,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 
 	pctx, end = res.begin(ctx, PhaseLookup)
 	hit, err := c.lookup(pctx, ref, src)
-	if cerrdefs.IsNotFound(err) {
+	if isMiss(err) {
 		end(nil) // a miss, not a failure
 	} else {
 		end(err)
@@ -137,7 +142,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	switch {
 	case err == nil:
 		return c.useHit(ctx, res, hit, src)
-	case cerrdefs.IsNotFound(err):
+	case isMiss(err):
 		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
 	default:
 		return c.buildWithoutCache(ctx, req, res, ReasonLookupFailed, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
@@ -167,11 +172,20 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		}
 	}
 	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: src, imports: imports})
-	if err != nil && isPushError(err) {
+	if pe := (*PushError)(nil); errors.As(err, &pe) {
 		res.ReasonCode, res.Reason = ReasonPushRefused, warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
 		return c.build(ctx, req, res, buildTarget{auth: src, imports: imports})
 	}
 	return err
+}
+
+// isMiss tells a lookup that found no image for these credentials: absent
+// (not found), or a repository the credential holds no grant for (the
+// proxy's token endpoint leaves the scope out, and the registry answers
+// 401 or 403). The push that follows says whether the repository is
+// really someone else's.
+func isMiss(err error) bool {
+	return errdefs.IsNotFound(err) || errdefs.IsUnauthorized(err) || errdefs.IsPermissionDenied(err)
 }
 
 // buildTarget is what a build pushes and reads besides its context.
@@ -320,14 +334,6 @@ func (c *Cache) build(ctx context.Context, req Request, res *Result, bt buildTar
 type importResult struct {
 	digest string
 	err    error
-}
-
-// isPushError tells a refused push from a failed build: BuildKit's image
-// exporter reports push failures with the pushed reference.
-func isPushError(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "failed to push") || strings.Contains(msg, "pushing manifest") ||
-		errors.Is(err, cerrdefs.ErrPermissionDenied)
 }
 
 func warn(ctx context.Context, res *Result, format string, args ...any) string {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,7 +65,7 @@ func (r *fakeRegistry) Lookup(_ context.Context, ref string, _ *HostCredentials)
 	if img, ok := r.images[ref]; ok {
 		return img, nil
 	}
-	return nil, fmt.Errorf("%s: %w", ref, cerrdefs.ErrNotFound)
+	return nil, fmt.Errorf("%s: %w", ref, errdefs.ErrNotFound)
 }
 
 func (r *fakeRegistry) Tags(context.Context, string, *HostCredentials) ([]string, error) {
@@ -232,9 +232,9 @@ func TestBypasses(t *testing.T) {
 		"runner switch":      {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner", 0, false},
 		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache", 0, false},
 		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable", 0, true},
-		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed", 1, true},
+		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = errdefs.ErrUnavailable }, "cache lookup failed", 1, true},
 		"proxy switch off": {func(c *Cache, _ *Request) {
-			c.Credentials.(*fakeCreds).err = fmt.Errorf("the image cache is disabled on this runner: %w", cerrdefs.ErrPermissionDenied)
+			c.Credentials.(*fakeCreds).err = fmt.Errorf("the image cache is disabled on this runner: %w", errdefs.ErrPermissionDenied)
 		}, "building without the cache, no lookup, no push: the image cache is disabled on this runner", 0, false},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -259,7 +259,7 @@ func TestBypasses(t *testing.T) {
 
 func TestInvalidConfigFails(t *testing.T) {
 	c, _, _, b, _ := newCache()
-	c.Keyer = fakeKeyer{err: fmt.Errorf("devcontainer.json:3:5: bad: %w", cerrdefs.ErrInvalidArgument)}
+	c.Keyer = fakeKeyer{err: fmt.Errorf("devcontainer.json:3:5: bad: %w", errdefs.ErrInvalidArgument)}
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.ErrorContains(t, err, "devcontainer.json:3:5")
 	assert.Empty(t, b.reqs)
@@ -277,11 +277,11 @@ func TestUnresolvableConfigFailsBeforeTheBuild(t *testing.T) {
 		bypass   func(*Cache, *Request)
 		exitCode int
 	}{
-		"feature registry down":   {fmt.Errorf("feature x: %w", cerrdefs.ErrUnavailable), nil, 4},
-		"feature tag missing":     {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), nil, 3},
-		"compose":                 {fmt.Errorf("dockerComposeFile: %w", cerrdefs.ErrNotImplemented), nil, 6},
-		"bypassed, tag missing":   {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), func(_ *Cache, r *Request) { r.Project = "" }, 3},
-		"proxy down, tag missing": {fmt.Errorf("feature x: %w", cerrdefs.ErrNotFound), func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("refused") }, 3},
+		"feature registry down":   {fmt.Errorf("feature x: %w", errdefs.ErrUnavailable), nil, 4},
+		"feature tag missing":     {fmt.Errorf("feature x: %w", errdefs.ErrNotFound), nil, 3},
+		"compose":                 {fmt.Errorf("dockerComposeFile: %w", errdefs.ErrNotImplemented), nil, 6},
+		"bypassed, tag missing":   {fmt.Errorf("feature x: %w", errdefs.ErrNotFound), func(_ *Cache, r *Request) { r.Project = "" }, 3},
+		"proxy down, tag missing": {fmt.Errorf("feature x: %w", errdefs.ErrNotFound), func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("refused") }, 3},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
@@ -316,7 +316,7 @@ func TestHitLineIsPlainOnStatus(t *testing.T) {
 
 func TestRefusedPushStillDeliversTheImage(t *testing.T) {
 	c, _, _, b, rt := newCache()
-	b.pushErr = errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")
+	b.pushErr = &PushError{Ref: "proxy:5000/projects/p1/image-build:x", Err: errors.New("failed to push proxy:5000/projects/p1/image-build:x: denied: tag is immutable")}
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	assert.False(t, res.Pushed)
@@ -375,4 +375,18 @@ func (f runtimeFunc) Pull(context.Context, string, CredentialSource) (*PullInfo,
 }
 func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {
 	return "", f(r)
+}
+
+// A build refused by a registry (a private Feature, 403) is a failed build,
+// not a refused push: it is not built a second time without the push.
+func TestDeniedBuildIsNotARefusedPush(t *testing.T) {
+	c, _, _, _, _ := newCache()
+	calls := 0
+	c.Builder = builderFunc(func(BuildRequest) (*BuildResult, error) {
+		calls++
+		return nil, fmt.Errorf("fetching Feature ghcr.io/x/y:1: %w", errdefs.ErrPermissionDenied)
+	})
+	_, err := c.Get(context.Background(), newWorkspace(t))
+	require.ErrorIs(t, err, errdefs.ErrPermissionDenied)
+	assert.Equal(t, 1, calls)
 }

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
@@ -46,7 +46,7 @@ func (e *PhaseError) ExitCode() int {
 	if errors.As(e.Err, &inner) {
 		return inner.ExitCode()
 	}
-	if cerrdefs.IsNotImplemented(e.Err) {
+	if errdefs.IsNotImplemented(e.Err) {
 		return int(exitcode.Unsupported)
 	}
 	switch e.Phase {
@@ -71,8 +71,8 @@ func (e *PhaseError) ExitCode() int {
 // is one that failed too.
 func isRegistryFailure(err error) bool {
 	var ne net.Error
-	return cerrdefs.IsUnavailable(err) || cerrdefs.IsPermissionDenied(err) || cerrdefs.IsUnauthorized(err) ||
-		cerrdefs.IsDeadlineExceeded(err) || cerrdefs.IsInternal(err) || errors.As(err, &ne)
+	return errdefs.IsUnavailable(err) || errdefs.IsPermissionDenied(err) || errdefs.IsUnauthorized(err) ||
+		errdefs.IsDeadlineExceeded(err) || errdefs.IsInternal(err) || errors.As(err, &ne)
 }
 
 func failIn(phase string, err error) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/containerd/containerd/v2/pkg/oci"
 
 	"github.com/devcache/devcache/internal/contract"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/snapshotter/prefetch"
 )
 
@@ -104,7 +105,7 @@ func (c *Cache) SavePrefetch(ctx context.Context, project, ref string, files []s
 	if err != nil {
 		return "", err
 	}
-	return prefetch.Push(ctx, ref, prefetch.List{Files: files}, basicAuth(creds))
+	return prefetch.Push(ctx, ref, prefetch.List{Files: files}, registry.Options{Insecure: c.Insecure, Auth: basicAuth(creds)})
 }
 
 // lockedBuffer is a bytes.Buffer safe for concurrent writers.

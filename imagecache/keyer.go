@@ -8,13 +8,15 @@ import (
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/hostkey"
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // HostKeyer computes keys with frontend/hostkey, the frontend's own rules
 // run on the runner host.
 type HostKeyer struct {
-	// Insecure lists registries reached over plain HTTP besides loopback.
-	Insecure []string
+	// Insecure lists registries reached over plain HTTP besides loopback,
+	// localhost and *.localhost.
+	Insecure registry.Insecure
 	// Platforms are the target platforms the build is given (nil: this
 	// host's); the key includes them.
 	Platforms []ocispecs.Platform

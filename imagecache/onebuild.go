@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
@@ -108,7 +108,7 @@ func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag
 		if err == nil {
 			return nil, hit
 		}
-		if !cerrdefs.IsNotFound(err) && !errors.Is(err, context.Canceled) {
+		if !errdefs.IsNotFound(err) && !errors.Is(err, context.Canceled) {
 			log.G(ctx).Debug("lookup while waiting failed", "error", err)
 		}
 	}
@@ -120,5 +120,5 @@ func (c *Cache) leases(src CredentialSource) Leases {
 	}
 	// The lease is kept alive while the build runs: its client asks src
 	// whenever it fetches a token.
-	return &lease.Client{Host: c.ProxyHost, Auth: Authenticator(src, c.ProxyHost)}
+	return &lease.Client{Host: c.ProxyHost, Insecure: c.Insecure, Auth: Authenticator(src, c.ProxyHost)}
 }

@@ -12,10 +12,11 @@ import (
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/pkg/namespaces"
 	"github.com/containerd/containerd/v2/pkg/snapshotters"
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/snapshotter"
 	"github.com/devcache/devcache/snapshotter/prefetch"
 )
@@ -43,13 +44,16 @@ type Containerd struct {
 	// RemoteAuth, when set, is given the pull's credentials before a pull
 	// with a Remote snapshotter, which fetches layers itself.
 	RemoteAuth func(creds *HostCredentials) error
+	// Insecure lists registries pulled from over plain HTTP besides
+	// loopback, localhost and *.localhost.
+	Insecure registry.Insecure
 }
 
 var _ Runtime = (*Containerd)(nil)
 
 // Pull pulls and unpacks ref, authenticating with auth's credentials (renewed
-// while the pull runs). Hosts on loopback are reached over plain HTTP, as
-// containerd and BuildKit do.
+// while the pull runs). Hosts the Insecure policy names (and loopback) are
+// reached over plain HTTP.
 func (c *Containerd) Pull(ctx context.Context, ref string, auth CredentialSource) (*PullInfo, error) {
 	ctx = namespaces.WithNamespace(ctx, c.Namespace)
 	host := refHost(ref)
@@ -67,7 +71,7 @@ func (c *Containerd) Pull(ctx context.Context, ref string, auth CredentialSource
 	}
 	authorizer := newRenewingAuthorizer(auth)
 	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost), docker.WithAuthorizer(authorizer)),
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(c.Insecure.Match), docker.WithAuthorizer(authorizer)),
 	})
 	opts := []containerd.RemoteOpt{containerd.WithPullUnpack, containerd.WithResolver(resolver)}
 	if c.Snapshotter != "" {
@@ -79,11 +83,11 @@ func (c *Containerd) Pull(ctx context.Context, ref string, auth CredentialSource
 		// digests, and the image's prefetch list when it has one, passed
 		// to the snapshotter's Prepare as labels.
 		wrap := snapshotters.AppendInfoHandlerWrapper(ref)
-		if pl, err := prefetch.Resolve(ctx, ref, Authenticator(auth, host)); err == nil {
+		if pl, err := prefetch.Resolve(ctx, ref, registry.Options{Insecure: c.Insecure, Auth: Authenticator(auth, host)}); err == nil {
 			prefetchList = pl
 			info := wrap
 			wrap = func(h images.Handler) images.Handler { return info(annotateLayers(h, snapshotter.LabelPrefetch, pl)) }
-		} else if !cerrdefs.IsNotFound(err) {
+		} else if !errdefs.IsNotFound(err) {
 			log.G(ctx).Warn("could not look the image's prefetch list up, starting without it", "image", ref, "error", err)
 		}
 		opts = append(opts, containerd.WithImageHandlerWrapper(wrap))

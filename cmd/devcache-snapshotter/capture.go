@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,9 @@ type captureOptions struct {
 	workspaces                              []string
 	prioritizedFile                         string
 	username, passwordEnv                   string
+	// legacyInsecure is the deprecated --insecure: the base's and the
+	// target's registries over plain HTTP.
+	legacyInsecure bool
 }
 
 func newCaptureCommand() *cobra.Command {
@@ -68,7 +72,9 @@ Credentials come from --username and the environment variable named by
 	f.StringVar(&o.opts.ConfigKey, "config-key", "", "config key annotation")
 	f.IntVar(&o.opts.GzipLevel, "gzip-level", 1, "eStargz gzip level (1 fastest .. 9 smallest)")
 	f.IntVar(&o.opts.RootfsLayers, "rootfs-layers", 0, "split the rootfs changes over this many layers, compressed in parallel (default: number of CPUs, at most 4)")
-	f.BoolVar(&o.opts.Insecure, "insecure", false, "use plain HTTP for the registries")
+	f.StringSliceVar((*[]string)(&o.opts.Insecure), "insecure-registry", nil, "registry host[:port] reached over plain HTTP besides loopback, localhost and *.localhost (repeatable)")
+	f.BoolVar(&o.legacyInsecure, "insecure", false, "reach the base's and the target's registries over plain HTTP")
+	_ = f.MarkDeprecated("insecure", "use --insecure-registry HOST")
 	f.StringVar(&o.username, "username", "", "registry user name")
 	f.StringVar(&o.passwordEnv, "password-env", "DEVCACHE_REGISTRY_PASSWORD", "environment variable holding the registry password or token")
 	f.StringVar(&o.opts.TempDir, "tmpdir", "", "directory for layer blobs while they are built")
@@ -87,6 +93,13 @@ func runCapture(ctx context.Context, cmd *cobra.Command, o captureOptions) (err 
 	}
 	if o.opts.Base == "" {
 		return fmt.Errorf("--base is required without --container")
+	}
+	if o.legacyInsecure {
+		for _, r := range []string{o.opts.Base, o.opts.Target} {
+			if ref, err := name.ParseReference(r); err == nil {
+				o.opts.Insecure = append(o.opts.Insecure, ref.Context().RegistryStr())
+			}
+		}
 	}
 	for _, w := range o.workspaces {
 		p, d, ok := strings.Cut(w, "=")

@@ -19,7 +19,6 @@ func newKeyCommand() *cobra.Command {
 		explain  bool
 		against  string
 		output   string
-		insecure []string
 		platform platformFlag
 	)
 	cmd := &cobra.Command{
@@ -53,6 +52,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 			if err != nil {
 				return err
 			}
+			insecure := proxy.insecure.list(ctx, proxy.proxy)
 			in, err := imagecache.HostKeyer{Insecure: insecure, Platforms: ps}.Inputs(ctx, w, vars, nil)
 			if err != nil {
 				return err
@@ -70,7 +70,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 						return err
 					}
 				}
-				img, err := (&imagecache.OCIRegistry{Platform: lookupPlatform(ps)}).Lookup(ctx, against, creds)
+				img, err := (&imagecache.OCIRegistry{Platform: lookupPlatform(ps), Insecure: insecure}).Lookup(ctx, against, creds)
 				if err != nil {
 					return err
 				}
@@ -93,7 +93,6 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 	cmd.Flags().BoolVar(&explain, "explain", false, "print every input of the key")
 	cmd.Flags().StringVar(&against, "against", "", "compare with the cache-key labels of this image reference")
 	registerResultFormat(cmd.Flags(), &output)
-	cmd.Flags().StringSliceVar(&insecure, "insecure-registry", nil, "registries reached over plain HTTP besides loopback")
 	return cmd
 }
 

@@ -130,7 +130,7 @@ func (o *prebuildOptions) newRunner(ctx context.Context, project string) (_ *run
 	return &runner.Runner{
 		Client: client, Namespace: o.runner.namespace, Snapshotter: o.snapshotter(),
 		Images: images, Recorder: cat, Catalog: cat, InFlight: st,
-		Registry: host, Insecure: o.insecure, Pull: pull, Remote: remoteOpts,
+		Registry: host, Insecure: o.insecure(ctx), Pull: pull, Remote: remoteOpts,
 		StateDir: o.stateDir, HostNetwork: o.hostNetwork,
 	}, cleanup, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devcache/devcache/imagecache"
 	"github.com/devcache/devcache/internal/contract"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/catalog"
 	"github.com/devcache/devcache/prebuild/container"
@@ -28,7 +29,6 @@ import (
 type prebuildOptions struct {
 	runner      runnerOptions
 	registry    string
-	insecure    bool
 	stateDir    string
 	image       string
 	hostNetwork bool
@@ -37,10 +37,16 @@ type prebuildOptions struct {
 func (o *prebuildOptions) register(f *pflag.FlagSet) {
 	o.runner.register(f)
 	f.StringVar(&o.registry, "registry", os.Getenv("DEVCACHE_PREBUILD_REGISTRY"), "registry host:port prebuilds are stored in, when not through devcache-proxy (--proxy) ($DEVCACHE_PREBUILD_REGISTRY)")
-	f.BoolVar(&o.insecure, "insecure-registry", os.Getenv("DEVCACHE_INSECURE_REGISTRY") == "true", "reach the registry over plain HTTP ($DEVCACHE_INSECURE_REGISTRY=true)")
 	f.StringVar(&o.stateDir, "state-dir", envOr("DEVCACHE_PREBUILD_STATE_DIR", "/var/lib/devcache/prebuild"), "this host's prebuild state: in-flight phases, working copies ($DEVCACHE_PREBUILD_STATE_DIR)")
 	f.StringVar(&o.image, "image", "", "use this image (already in a registry) instead of getting the Dev Container image from the image cache")
 	f.BoolVar(&o.hostNetwork, "host-network", true, "give prebuild and environment containers the host's network")
+}
+
+// insecure is --insecure-registry; the deprecated boolean names the
+// prebuild registry.
+func (o *prebuildOptions) insecure(ctx context.Context) registry.Insecure {
+	h, _ := o.host()
+	return o.runner.insecure.list(ctx, h)
 }
 
 // host is where prebuilds live: the proxy when set, else --registry.
@@ -108,7 +114,7 @@ func (o *prebuildOptions) catalog() (*catalog.Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &catalog.Registry{Host: h, Insecure: o.insecure, Auth: func(ctx context.Context, project string) (authn.Authenticator, error) {
+	return &catalog.Registry{Host: h, Insecure: o.insecure(context.Background()), Auth: func(ctx context.Context, project string) (authn.Authenticator, error) {
 		c, err := o.credentials(ctx, project)
 		if err != nil || c == nil {
 			return authn.FromConfig(authn.AuthConfig{}), err
@@ -121,10 +127,7 @@ func (o *prebuildOptions) catalog() (*catalog.Registry, error) {
 // while the pull runs: create for a prebuild, refresh (pull-only) for an
 // environment.
 func (o *prebuildOptions) pullOptions(ctx context.Context, project string, purpose contract.Purpose) (container.PullOptions, error) {
-	po := container.PullOptions{Snapshotter: o.snapshotter()}
-	if h, _ := o.host(); h != "" && o.insecure {
-		po.PlainHTTP = []string{h}
-	}
+	po := container.PullOptions{Snapshotter: o.snapshotter(), PlainHTTP: o.insecure(ctx)}
 	src, err := o.renewing(ctx, project, purpose)
 	if err != nil {
 		return po, err

@@ -72,6 +72,8 @@ type proxyOptions struct {
 	adminCA     string
 	adminCert   string
 	adminKey    string
+	// insecure is --insecure-registry: every registry the command reaches.
+	insecure insecureFlag
 }
 
 func (o *proxyOptions) register(f *pflag.FlagSet) {
@@ -82,6 +84,7 @@ func (o *proxyOptions) register(f *pflag.FlagSet) {
 	f.StringVar(&o.adminCA, "proxy-admin-ca", os.Getenv("DEVCACHE_PROXY_ADMIN_CA"), "with an https:// --proxy-admin: CA bundle that verifies it ($DEVCACHE_PROXY_ADMIN_CA; default: the system roots)")
 	f.StringVar(&o.adminCert, "proxy-admin-cert", os.Getenv("DEVCACHE_PROXY_ADMIN_CERT"), "with an https:// --proxy-admin: this runner's client certificate ($DEVCACHE_PROXY_ADMIN_CERT)")
 	f.StringVar(&o.adminKey, "proxy-admin-key", os.Getenv("DEVCACHE_PROXY_ADMIN_KEY"), "the client certificate's private key ($DEVCACHE_PROXY_ADMIN_KEY)")
+	o.insecure.register(f)
 }
 
 // credentials returns the proxy's credential issuer.
@@ -145,13 +148,16 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		cleanup()
 		return nil, nil, err
 	}
-	// One list for the key and the build, so the two never disagree.
+	// One list of platforms and one plain-HTTP policy for the key, the
+	// lookup, the build, its push and the pull, so they never disagree.
+	insecure := o.insecure.list(ctx, o.proxy)
 	c := &imagecache.Cache{
-		Keyer:       imagecache.HostKeyer{Platforms: ps},
+		Keyer:       imagecache.HostKeyer{Platforms: ps, Insecure: insecure},
 		Credentials: creds,
-		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps)},
-		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression},
+		Registry:    &imagecache.OCIRegistry{Platform: lookupPlatform(ps), Insecure: insecure},
+		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression, Insecure: insecure},
 		ProxyHost:   o.proxy,
+		Insecure:    insecure,
 		Disabled:    o.cacheDisabled,
 		NoRenewal:   noRenewal(),
 		// Runners that miss one key build it once (a lease in the proxy).
@@ -164,7 +170,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 			return nil, nil, fmt.Errorf("containerd at %s: %w", o.containerd, err)
 		}
 		closers = append(closers, func() { _ = cc.Close() })
-		rt := &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter, Remote: o.snapshotter == remoteSnapshotter}
+		rt := &imagecache.Containerd{Client: cc, Namespace: o.namespace, Snapshotter: o.snapshotter, Remote: o.snapshotter == remoteSnapshotter, Insecure: insecure}
 		if o.snapshotterAuth != "" {
 			rt.RemoteAuth = imagecache.DockerConfigAuth(o.snapshotterAuth)
 		}

@@ -8,7 +8,7 @@ import (
 	"path"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
@@ -92,7 +92,7 @@ func loadDockerfile(ctx context.Context, bc *dockerui.Client, s *source, b *devc
 	}
 	ctxDir = path.Clean(path.Join(o.contextDir, ctxDir))
 	if strings.HasPrefix(ctxDir, "../") || ctxDir == ".." {
-		return nil, fmt.Errorf("build.context %q is outside the build context: %w", b.Context, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("build.context %q is outside the build context: %w", b.Context, errdefs.ErrInvalidArgument)
 	}
 	var lopts []llb.LocalOption
 	if ctxDir != "." {

@@ -3,10 +3,8 @@ package builder
 import (
 	"context"
 	"fmt"
-	"net"
-	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -30,7 +28,7 @@ const (
 // by digest (a digest reference or a lockfile pin, verified by Collect).
 func (s *source) Manifest(ctx context.Context, ref features.Ref) ([]byte, error) {
 	scheme := "https"
-	if s.insecure(ref.Registry) {
+	if s.o.insecure.PlainHTTP(ref.Registry) {
 		scheme = "http"
 	}
 	what := ":" + ref.Tag
@@ -60,24 +58,6 @@ func (s *source) Layer(ctx context.Context, ref features.Ref, layer ocispecs.Des
 	return meta, st, err
 }
 
-// insecure reports whether a registry is reached over plain HTTP: loopback
-// hosts (as BuildKit and the reference CLI do for localhost) and the ones
-// listed in DEVCACHE_INSECURE_REGISTRIES.
-func (s *source) insecure(registry string) bool {
-	if s.o.insecure[registry] {
-		return true
-	}
-	host := registry
-	if h, _, err := net.SplitHostPort(registry); err == nil {
-		host = h
-	}
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // fetchManifest returns the manifest bytes of ref at what (":tag" or
 // "@digest"), the first way that applies:
 //   - DEVCACHE_FEATURE_AUTH names a header secret for the registry: an
@@ -94,7 +74,7 @@ func (s *source) fetchManifest(ctx context.Context, ref features.Ref, scheme, wh
 	if pinned != "" {
 		d, err := digest.Parse(pinned)
 		if err != nil {
-			return nil, fmt.Errorf("pinned digest %q: %w", pinned, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("pinned digest %q: %w", pinned, errdefs.ErrInvalidArgument)
 		}
 		checksum = d
 	}
@@ -102,7 +82,7 @@ func (s *source) fetchManifest(ctx context.Context, ref features.Ref, scheme, wh
 	if _, header := s.o.featureAuth[ref.Registry]; !header && s.self != nil {
 		args := []string{"/bin/devcache-frontend", "resolve-feature-manifest", "--out", "/out/" + manifestFile}
 		if scheme == "http" {
-			args = append(args, "--insecure")
+			args = append(args, "--insecure-registry", ref.Registry)
 		}
 		args = append(args, ref.Registry+"/"+ref.Repository+what)
 		ro := []llb.RunOption{llb.Args(args), llb.AddEnv("DOCKER_CONFIG", dockerConfigDir), name}
@@ -117,7 +97,7 @@ func (s *source) fetchManifest(ctx context.Context, ref features.Ref, scheme, wh
 		return dt, err
 	}
 	if _, header := s.o.featureAuth[ref.Registry]; !header {
-		dt, _, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, registry.Options{Insecure: scheme == "http"})
+		dt, _, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, registry.Options{Insecure: s.o.insecure})
 		return dt, err
 	}
 	opts := []llb.HTTPOption{

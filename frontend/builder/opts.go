@@ -7,6 +7,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
+	access "github.com/devcache/devcache/internal/registry"
 )
 
 // Frontend options, read from the build args (buildx --build-arg, buildctl
@@ -21,9 +22,9 @@ const (
 	// config.json (inline "auths") used to fetch Feature manifests when the
 	// frontend runs from its image.
 	argRegistryAuthSecret = "DEVCACHE_REGISTRY_AUTH_SECRET" //nolint:gosec // the name of a build arg, not a credential
-	// argInsecureRegistries lists registries reached over plain HTTP
+	// ArgInsecureRegistries lists registries reached over plain HTTP
 	// (localhost and loopback addresses always are).
-	argInsecureRegistries = "DEVCACHE_INSECURE_REGISTRIES"
+	ArgInsecureRegistries = "DEVCACHE_INSECURE_REGISTRIES"
 
 	keyFilename      = "filename"
 	keyRequestID     = "requestid"
@@ -45,7 +46,7 @@ type options struct {
 	featureAuth map[string]string
 	// registryAuthSecret is the docker config secret for manifest fetches.
 	registryAuthSecret string
-	insecure           map[string]bool
+	insecure           access.Insecure // DEVCACHE_INSECURE_REGISTRIES
 }
 
 func parseOptions(bc *dockerui.Client) options {
@@ -58,7 +59,6 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 		dfLocal:     opts[keyDockerfileKey],
 		dfSession:   sessionID,
 		featureAuth: map[string]string{},
-		insecure:    map[string]bool{},
 	}
 	if o.filename == "" {
 		o.filename = "devcontainer.json"
@@ -94,9 +94,9 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 			o.featureAuth[reg] = id
 		}
 	}
-	for _, r := range strings.Split(args[argInsecureRegistries], ",") {
+	for _, r := range strings.Split(args[ArgInsecureRegistries], ",") {
 		if r = strings.TrimSpace(r); r != "" {
-			o.insecure[r] = true
+			o.insecure = append(o.insecure, r)
 		}
 	}
 	return o

@@ -30,7 +30,7 @@ func TestOptions(t *testing.T) {
 		"localEnv:HOME":        "/home/me",
 		"localWorkspaceFolder": "/src/proj",
 		argFeatureAuth:         "ghcr.io=gh, registry.example:5000=ex",
-		argInsecureRegistries:  "reg.internal:5000",
+		ArgInsecureRegistries:  "reg.internal:5000",
 	}}}
 	o := parseOptionsFrom(bc, map[string]string{keyDockerfileKey: "dc", keyLocalSession + "dc": "other"}, "sess")
 	assert.Equal(t, "/home/me/x", o.subst.String("${localEnv:HOME}/x"))
@@ -40,12 +40,11 @@ func TestOptions(t *testing.T) {
 	assert.Equal(t, "other", o.dfSession)
 	assert.Equal(t, "devcontainer.json", o.filename)
 
-	r := &source{o: o}
 	for reg, want := range map[string]bool{
 		"localhost:5000": true, "127.0.0.1:5765": true, "[::1]:5000": true, "reg.internal:5000": true,
 		"ghcr.io": false, "10.0.0.1:5000": false,
 	} {
-		assert.Equal(t, want, r.insecure(reg), reg)
+		assert.Equal(t, want, o.insecure.PlainHTTP(reg), reg)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
@@ -114,7 +114,7 @@ func (s *source) file(ctx context.Context, name string) (*file, error) {
 	} else {
 		p := path.Clean(path.Join(s.o.contextDir, name))
 		if strings.HasPrefix(p, "../") {
-			return nil, fmt.Errorf("%q is outside the build context: %w", name, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("%q is outside the build context: %w", name, errdefs.ErrInvalidArgument)
 		}
 		f.path = p
 		main, err := s.bc.MainContext(ctx, llb.IncludePatterns([]string{p}))
@@ -136,10 +136,10 @@ func (s *source) file(ctx context.Context, name string) (*file, error) {
 	return f, nil
 }
 
-// readRef reads p from ref; a missing file is cerrdefs.ErrNotFound.
+// readRef reads p from ref; a missing file is errdefs.ErrNotFound.
 func readRef(ctx context.Context, ref client.Reference, p string) ([]byte, error) {
 	if _, err := ref.StatFile(ctx, client.StatRequest{Path: p}); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, cerrdefs.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", p, errdefs.ErrNotFound)
 	}
 	return ref.ReadFile(ctx, client.ReadRequest{Filename: p})
 }

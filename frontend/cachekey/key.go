@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -119,7 +119,7 @@ func (in Inputs) Labels() map[string]string {
 func FromLabels(labels map[string]string) (digest.Digest, []Input, error) {
 	k, ok := labels[LabelKey]
 	if !ok {
-		return "", nil, fmt.Errorf("no %s label: %w", LabelKey, cerrdefs.ErrNotFound)
+		return "", nil, fmt.Errorf("no %s label: %w", LabelKey, errdefs.ErrNotFound)
 	}
 	type pos struct {
 		i int
@@ -133,7 +133,7 @@ func FromLabels(labels map[string]string) (digest.Digest, []Input, error) {
 		is, val, ok := strings.Cut(v, " ")
 		i, err := strconv.Atoi(is)
 		if !ok || err != nil {
-			return "", nil, fmt.Errorf("label %s: malformed value %q: %w", name, v, cerrdefs.ErrInvalidArgument)
+			return "", nil, fmt.Errorf("label %s: malformed value %q: %w", name, v, errdefs.ErrInvalidArgument)
 		}
 		ps = append(ps, pos{i, Input{strings.TrimPrefix(name, LabelInputPrefix), val}})
 	}
@@ -143,7 +143,7 @@ func FromLabels(labels map[string]string) (digest.Digest, []Input, error) {
 		l[i] = p.Input
 	}
 	if got := KeyOf(l).String(); got != k {
-		return "", nil, fmt.Errorf("inputs hash to %s, not the labelled key %s: %w", got, k, cerrdefs.ErrInvalidArgument)
+		return "", nil, fmt.Errorf("inputs hash to %s, not the labelled key %s: %w", got, k, errdefs.ErrInvalidArgument)
 	}
 	return digest.Digest(k), l, nil
 }

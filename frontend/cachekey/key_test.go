@@ -3,7 +3,7 @@ package cachekey
 import (
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,9 +67,9 @@ func TestLabelsRoundTripAndDiff(t *testing.T) {
 
 	labels[LabelInputPrefix+"image"] = "3 sha256:tampered"
 	_, _, err = FromLabels(labels)
-	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	_, _, err = FromLabels(map[string]string{})
-	require.ErrorIs(t, err, cerrdefs.ErrNotFound)
+	require.ErrorIs(t, err, errdefs.ErrNotFound)
 }
 
 func TestPlatformIsAnInput(t *testing.T) {
@@ -96,6 +96,6 @@ func TestPlatformIsAnInput(t *testing.T) {
 	assert.Equal(t, "~ platform: linux/amd64 -> linux/arm64", d[0].String())
 
 	_, err := ParsePlatforms([]string{"linux/amd64", "linux//amd64"})
-	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	assert.Contains(t, err.Error(), "linux//amd64")
 }

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -39,7 +39,7 @@ func ParsePlatforms(specs []string) ([]ocispecs.Platform, error) {
 			}
 			p, err := platforms.Parse(one)
 			if err != nil {
-				return nil, fmt.Errorf("platform %q: %w: %w", one, err, cerrdefs.ErrInvalidArgument)
+				return nil, fmt.Errorf("platform %q: %w: %w", one, err, errdefs.ErrInvalidArgument)
 			}
 			out = append(out, platforms.Normalize(p))
 		}

@@ -6,7 +6,7 @@ import (
 	"math"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/solver/pb"
 )
@@ -47,7 +47,7 @@ func (e *Error) Unwrap() error {
 	if e.kind != nil {
 		return e.kind
 	}
-	return cerrdefs.ErrInvalidArgument
+	return errdefs.ErrInvalidArgument
 }
 
 // WrapAt locates err at the property at path: the whole member (its name

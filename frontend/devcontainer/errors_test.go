@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,9 +17,9 @@ func TestWrapAtAndExcerpt(t *testing.T) {
 	src, err := ParseSource("devcontainer.json", data)
 	require.NoError(t, err)
 	cause := errors.New("manifest unknown")
-	err = src.WrapAt(errors.Join(cause, cerrdefs.ErrNotFound), "features", "ghcr.io/a/b:1")
+	err = src.WrapAt(errors.Join(cause, errdefs.ErrNotFound), "features", "ghcr.io/a/b:1")
 	assert.Equal(t, `devcontainer.json:4:5: features["ghcr.io/a/b:1"]: manifest unknown`+"\n"+"not found", err.Error())
-	assert.ErrorIs(t, err, cerrdefs.ErrNotFound)
+	assert.ErrorIs(t, err, errdefs.ErrNotFound)
 	var de *Error
 	require.ErrorAs(t, err, &de)
 	var b strings.Builder

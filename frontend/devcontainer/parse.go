@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/tailscale/hujson"
 )
 
@@ -57,7 +57,7 @@ func Parse(filename string, data []byte) (*Config, error) {
 	}
 	if v, ok := src.Lookup("dockerComposeFile"); ok {
 		e := src.errorAt(v, "dockerComposeFile", "Docker Compose configurations are not supported by devcache-frontend; use \"image\" or \"build\"")
-		e.kind = cerrdefs.ErrNotImplemented
+		e.kind = errdefs.ErrNotImplemented
 		return nil, e
 	}
 	d.str(&c.Name, "name")

@@ -3,7 +3,7 @@ package devcontainer
 import (
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -62,14 +62,14 @@ func TestParseErrors(t *testing.T) {
 		want      string
 		kind      error
 	}{
-		{"syntax", "{\n  \"image\": \"a\"\n  \"name\": 1\n}", "devcontainer.json:3:3: syntax error", cerrdefs.ErrInvalidArgument},
-		{"not object", "[1]", "devcontainer.json:1:1: must contain a JSON object literal", cerrdefs.ErrInvalidArgument},
-		{"wrong type", "{\n \"image\": 5\n}", "devcontainer.json:2:11: image: want a string, got a number", cerrdefs.ErrInvalidArgument},
-		{"map element", "{\"image\": \"a\",\n \"containerEnv\": {\"A\": \"x\",\n  \"B\": true}}", "devcontainer.json:3:8: containerEnv.B: want a string, got a boolean", cerrdefs.ErrInvalidArgument},
-		{"array element", "{\"image\": \"a\", \"overrideFeatureInstallOrder\": [\"a\", 2]}", "devcontainer.json:1:53: overrideFeatureInstallOrder[1]: want a string, got a number", cerrdefs.ErrInvalidArgument},
-		{"feature value", "{\"image\": \"a\", \"features\": {\"./x\": 3}}", "devcontainer.json:1:36: features../x: want an options object", cerrdefs.ErrInvalidArgument},
-		{"compose", "{\n\"dockerComposeFile\": \"dc.yml\", \"service\": \"app\"}", "devcontainer.json:2:22: dockerComposeFile: Docker Compose configurations are not supported", cerrdefs.ErrNotImplemented},
-		{"no base", "{\"name\": \"x\"}", `neither "image" nor "build.dockerfile" is set`, cerrdefs.ErrInvalidArgument},
+		{"syntax", "{\n  \"image\": \"a\"\n  \"name\": 1\n}", "devcontainer.json:3:3: syntax error", errdefs.ErrInvalidArgument},
+		{"not object", "[1]", "devcontainer.json:1:1: must contain a JSON object literal", errdefs.ErrInvalidArgument},
+		{"wrong type", "{\n \"image\": 5\n}", "devcontainer.json:2:11: image: want a string, got a number", errdefs.ErrInvalidArgument},
+		{"map element", "{\"image\": \"a\",\n \"containerEnv\": {\"A\": \"x\",\n  \"B\": true}}", "devcontainer.json:3:8: containerEnv.B: want a string, got a boolean", errdefs.ErrInvalidArgument},
+		{"array element", "{\"image\": \"a\", \"overrideFeatureInstallOrder\": [\"a\", 2]}", "devcontainer.json:1:53: overrideFeatureInstallOrder[1]: want a string, got a number", errdefs.ErrInvalidArgument},
+		{"feature value", "{\"image\": \"a\", \"features\": {\"./x\": 3}}", "devcontainer.json:1:36: features../x: want an options object", errdefs.ErrInvalidArgument},
+		{"compose", "{\n\"dockerComposeFile\": \"dc.yml\", \"service\": \"app\"}", "devcontainer.json:2:22: dockerComposeFile: Docker Compose configurations are not supported", errdefs.ErrNotImplemented},
+		{"no base", "{\"name\": \"x\"}", `neither "image" nor "build.dockerfile" is set`, errdefs.ErrInvalidArgument},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("devcontainer.json", []byte(tc.src))

@@ -9,7 +9,7 @@ import (
 	"io"
 	"path"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // MetadataFromArchive returns devcontainer-feature.json from a Feature
@@ -20,7 +20,7 @@ func MetadataFromArchive(data []byte) ([]byte, error) {
 	if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
 		gz, err := gzip.NewReader(r)
 		if err != nil {
-			return nil, fmt.Errorf("feature archive: %w: %w", err, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("feature archive: %w: %w", err, errdefs.ErrInvalidArgument)
 		}
 		defer gz.Close()
 		r = gz
@@ -29,10 +29,10 @@ func MetadataFromArchive(data []byte) ([]byte, error) {
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("feature archive has no %s: %w", MetadataFile, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("feature archive has no %s: %w", MetadataFile, errdefs.ErrInvalidArgument)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("feature archive: %w: %w", err, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("feature archive: %w: %w", err, errdefs.ErrInvalidArgument)
 		}
 		if path.Clean("/"+h.Name) == "/"+MetadataFile {
 			return io.ReadAll(io.LimitReader(tr, MaxMetadataSize+1)) // ParseMetadata refuses more

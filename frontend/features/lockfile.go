@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // LockfileName is the lockfile next to devcontainer.json (".devcontainer-lock.json"
@@ -56,7 +56,7 @@ func ParseLockfileNamed(name string, data []byte) (*Lockfile, error) {
 		return l, nil
 	}
 	if err := json.Unmarshal(data, l); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", name, err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: %w: %w", name, err, errdefs.ErrInvalidArgument)
 	}
 	if l.Features == nil {
 		l.Features = map[string]Locked{}
@@ -90,7 +90,7 @@ func (l *Lockfile) Check(f *Feature) error {
 	}
 	if e.Integrity != f.Digest.String() {
 		return fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w",
-			f.Ref.UserID, f.Digest, e.Integrity, l.Name(), cerrdefs.ErrFailedPrecondition)
+			f.Ref.UserID, f.Digest, e.Integrity, l.Name(), errdefs.ErrFailedPrecondition)
 	}
 	return nil
 }

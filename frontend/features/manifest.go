@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -25,15 +25,15 @@ const (
 func ParseManifest(ref Ref, data []byte) (*ocispecs.Manifest, digest.Digest, error) {
 	dgst := digest.FromBytes(data)
 	if ref.Digest != "" && dgst.String() != ref.Digest {
-		return nil, "", fmt.Errorf("feature %q: manifest digest %s does not match %s: %w", ref.UserID, dgst, ref.Digest, cerrdefs.ErrFailedPrecondition)
+		return nil, "", fmt.Errorf("feature %q: manifest digest %s does not match %s: %w", ref.UserID, dgst, ref.Digest, errdefs.ErrFailedPrecondition)
 	}
 	var m ocispecs.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, "", fmt.Errorf("feature %s: manifest: %w: %w", ref.String(), err, cerrdefs.ErrInvalidArgument)
+		return nil, "", fmt.Errorf("feature %s: manifest: %w: %w", ref.String(), err, errdefs.ErrInvalidArgument)
 	}
 	if m.Config.MediaType != MediaTypeConfig || len(m.Layers) == 0 {
 		return nil, "", fmt.Errorf("feature %s: not a Dev Container Feature (config media type %q, %d layers): %w",
-			ref.String(), m.Config.MediaType, len(m.Layers), cerrdefs.ErrInvalidArgument)
+			ref.String(), m.Config.MediaType, len(m.Layers), errdefs.ErrInvalidArgument)
 	}
 	return &m, dgst, nil
 }
@@ -45,7 +45,7 @@ func (l *Lockfile) PinOf(ref Ref) (digest.Digest, error) {
 	if ref.Digest != "" {
 		d, err := digest.Parse(ref.Digest)
 		if err != nil {
-			return "", fmt.Errorf("feature %s: digest %q: %w", ref.UserID, ref.Digest, cerrdefs.ErrInvalidArgument)
+			return "", fmt.Errorf("feature %s: digest %q: %w", ref.UserID, ref.Digest, errdefs.ErrInvalidArgument)
 		}
 		return d, nil
 	}
@@ -55,7 +55,7 @@ func (l *Lockfile) PinOf(ref Ref) (digest.Digest, error) {
 	}
 	d, err := digest.Parse(e.Integrity)
 	if err != nil {
-		return "", fmt.Errorf("feature %s: integrity %q in %s: %w", ref.UserID, e.Integrity, l.Name(), cerrdefs.ErrInvalidArgument)
+		return "", fmt.Errorf("feature %s: integrity %q in %s: %w", ref.UserID, e.Integrity, l.Name(), errdefs.ErrInvalidArgument)
 	}
 	return d, nil
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
 )
@@ -51,7 +51,7 @@ const MaxMetadataSize = 1 << 20
 // ParseMetadata parses devcontainer-feature.json (JSONC, like the CLI).
 func ParseMetadata(filename string, data []byte) (*Metadata, error) {
 	if len(data) > MaxMetadataSize {
-		return nil, fmt.Errorf("%s is over the limit of %d bytes (1 MiB): %w", filename, MaxMetadataSize, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s is over the limit of %d bytes (1 MiB): %w", filename, MaxMetadataSize, errdefs.ErrInvalidArgument)
 	}
 	src, err := devcontainer.ParseSource(filename, data)
 	if err != nil {
@@ -83,7 +83,7 @@ func ParseMetadata(filename string, data []byte) (*Metadata, error) {
 		}
 	}
 	if m.ID == "" {
-		return nil, fmt.Errorf("%s: \"id\" is required: %w", filename, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: \"id\" is required: %w", filename, errdefs.ErrInvalidArgument)
 	}
 	for _, mem := range src.Members("containerEnv") {
 		m.ContainerEnv = append(m.ContainerEnv, EnvVar{Name: mem.Name, Value: containerEnv[mem.Name]})

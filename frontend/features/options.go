@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
 )
@@ -37,7 +37,7 @@ type Options []devcontainer.Member
 func ParseOptions(raw json.RawMessage, subst func(string) string) (Options, any, error) {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
-		return nil, nil, fmt.Errorf("feature options: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return nil, nil, fmt.Errorf("feature options: %w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	if _, ok := v.(map[string]any); !ok {
 		if s, ok := v.(string); ok && subst != nil {

@@ -8,13 +8,13 @@ import (
 	"sort"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
 )
 
 // ErrCycle is returned (wrapped) when no installation order exists.
-var ErrCycle = fmt.Errorf("no viable installation order (circular dependsOn/installsAfter): %w", cerrdefs.ErrFailedPrecondition)
+var ErrCycle = fmt.Errorf("no viable installation order (circular dependsOn/installsAfter): %w", errdefs.ErrFailedPrecondition)
 
 // node is a vertex of the dependency graph, as in the reference CLI's FNode.
 type node struct {

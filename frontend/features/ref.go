@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // SourceType is the kind of a Feature reference, named as the reference CLI
@@ -87,7 +87,7 @@ func ParseRef(userID string) (Ref, error) {
 	case strings.HasPrefix(userID, "https://"), strings.HasPrefix(userID, "http://"):
 		m := tarballRE.FindStringSubmatch(userID)
 		if m == nil || !tarballIDRE.MatchString(m[1]) {
-			return r, fmt.Errorf("feature %q: a tarball URL must end in devcontainer-feature-<id>.tgz: %w", userID, cerrdefs.ErrInvalidArgument)
+			return r, fmt.Errorf("feature %q: a tarball URL must end in devcontainer-feature-<id>.tgz: %w", userID, errdefs.ErrInvalidArgument)
 		}
 		r.Type, r.URL, r.ID = Tarball, userID, m[1]
 		return r, nil
@@ -96,12 +96,12 @@ func ParseRef(userID string) (Ref, error) {
 		// The folder must be inside .devcontainer: relative to
 		// devcontainer.json's folder it may not climb out.
 		if p == ".." || strings.HasPrefix(p, "../") || p == "." {
-			return r, fmt.Errorf("feature %q: a local Feature must be a folder inside the devcontainer.json folder: %w", userID, cerrdefs.ErrInvalidArgument)
+			return r, fmt.Errorf("feature %q: a local Feature must be a folder inside the devcontainer.json folder: %w", userID, errdefs.ErrInvalidArgument)
 		}
 		r.Type, r.Path, r.ID = Local, p, path.Base(p)
 		return r, nil
 	case strings.HasPrefix(userID, "/"):
-		return r, fmt.Errorf("feature %q: absolute paths are not supported; use a path relative to devcontainer.json starting with ./: %w", userID, cerrdefs.ErrInvalidArgument)
+		return r, fmt.Errorf("feature %q: absolute paths are not supported; use a path relative to devcontainer.json starting with ./: %w", userID, errdefs.ErrInvalidArgument)
 	}
 	s := strings.ToLower(userID)
 	r.Type = OCI
@@ -109,13 +109,13 @@ func ParseRef(userID string) (Ref, error) {
 		r.Digest = s[i+1:]
 		s = s[:i]
 		if !digestRE.MatchString(r.Digest) {
-			return r, fmt.Errorf("feature %q: only sha256 digests are supported: %w", userID, cerrdefs.ErrInvalidArgument)
+			return r, fmt.Errorf("feature %q: only sha256 digests are supported: %w", userID, errdefs.ErrInvalidArgument)
 		}
 	} else if i := strings.LastIndex(s, ":"); i > strings.LastIndex(s, "/") {
 		r.Tag = userID[i+1:] // tags keep their case in the regex check
 		s = s[:i]
 		if !ociTagRE.MatchString(r.Tag) {
-			return r, fmt.Errorf("feature %q: invalid tag %q: %w", userID, r.Tag, cerrdefs.ErrInvalidArgument)
+			return r, fmt.Errorf("feature %q: invalid tag %q: %w", userID, r.Tag, errdefs.ErrInvalidArgument)
 		}
 		r.Tag = strings.ToLower(r.Tag)
 	} else {
@@ -123,13 +123,13 @@ func ParseRef(userID string) (Ref, error) {
 	}
 	reg, repo, ok := strings.Cut(s, "/")
 	if !ok || (!strings.Contains(reg, ".") && !strings.HasPrefix(reg, "localhost")) {
-		return r, fmt.Errorf("feature %q: legacy Feature ids are not supported; use an OCI reference (registry/namespace/id:tag) or prepend ./ for a local Feature: %w", userID, cerrdefs.ErrInvalidArgument)
+		return r, fmt.Errorf("feature %q: legacy Feature ids are not supported; use an OCI reference (registry/namespace/id:tag) or prepend ./ for a local Feature: %w", userID, errdefs.ErrInvalidArgument)
 	}
 	if strings.Contains(repo, "devcontainers-contrib") {
 		repo = strings.ReplaceAll(repo, "devcontainers-contrib", "devcontainers-extra")
 	}
 	if !ociPathRE.MatchString(repo) {
-		return r, fmt.Errorf("feature %q: invalid repository %q: %w", userID, repo, cerrdefs.ErrInvalidArgument)
+		return r, fmt.Errorf("feature %q: invalid repository %q: %w", userID, repo, errdefs.ErrInvalidArgument)
 	}
 	r.Registry, r.Repository, r.ID = reg, repo, path.Base(repo)
 	return r, nil

@@ -2,7 +2,6 @@ package hostkey
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/devcache/devcache/frontend/keyinputs"
 	"github.com/devcache/devcache/frontend/metadata"
+	access "github.com/devcache/devcache/internal/registry"
 )
 
 // Options configure Compute.
@@ -25,24 +25,11 @@ type Options struct {
 	Keychain authn.Keychain
 	// HTTPClient fetches tarball Features (nil: internal/httpclient's, with timeouts).
 	HTTPClient *http.Client
-	// Insecure lists registries reached over plain HTTP besides loopback.
-	Insecure []string
+	// Insecure lists registries reached over plain HTTP besides loopback,
+	// localhost and *.localhost (internal/registry's one rule).
+	Insecure access.Insecure
 	// Platforms are the build's target platforms (nil: this host's).
 	Platforms []ocispecs.Platform
-}
-
-func (o Options) insecure(reg string) bool {
-	for _, r := range o.Insecure {
-		if r == reg {
-			return true
-		}
-	}
-	host := reg
-	if h, _, err := net.SplitHostPort(reg); err == nil {
-		host = h
-	}
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // Compute returns the cache-key inputs of the devcontainer.json at path;

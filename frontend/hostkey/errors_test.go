@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,15 +27,15 @@ func TestErrorsPointAtTheEntry(t *testing.T) {
 	}{
 		"missing Dockerfile": {
 			config: "{\n  \"build\": {\n    \"dockerfile\": \"Nope.Dockerfile\"\n  }\n}\n",
-			pos:    devcontainer.Position{Line: 3, Column: 5}, path: "build.dockerfile", msg: "Nope.Dockerfile: not found", kind: cerrdefs.ErrNotFound,
+			pos:    devcontainer.Position{Line: 3, Column: 5}, path: "build.dockerfile", msg: "Nope.Dockerfile: not found", kind: errdefs.ErrNotFound,
 		},
 		"legacy dockerFile": {
 			config: "{\n  \"dockerFile\": \"Nope.Dockerfile\"\n}\n",
-			pos:    devcontainer.Position{Line: 2, Column: 3}, path: "dockerFile", msg: "Nope.Dockerfile: not found", kind: cerrdefs.ErrNotFound,
+			pos:    devcontainer.Position{Line: 2, Column: 3}, path: "dockerFile", msg: "Nope.Dockerfile: not found", kind: errdefs.ErrNotFound,
 		},
 		"missing local Feature": {
 			config: "{\n  \"image\": \"127.0.0.1:1/x\",\n  \"features\": {\n    \"./gone\": {}\n  }\n}\n",
-			pos:    devcontainer.Position{Line: 4, Column: 5}, path: `features["./gone"]`, msg: "gone/devcontainer-feature.json not found", kind: cerrdefs.ErrNotFound,
+			pos:    devcontainer.Position{Line: 4, Column: 5}, path: `features["./gone"]`, msg: "gone/devcontainer-feature.json not found", kind: errdefs.ErrNotFound,
 		},
 		"empty localEnv in image": {
 			config: "{\n  \"image\": \"${localEnv:DEVCACHE_TEST_REGISTRY}/base/debian:bookworm\"\n}\n",
@@ -87,7 +87,7 @@ func TestLimits(t *testing.T) {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, n), []byte(c), 0o644))
 			}
 			_, err := Compute(t.Context(), filepath.Join(dir, "devcontainer.json"), Options{})
-			require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+			require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Less(t, len(err.Error()), 1000, "the message does not carry the value")
 		})

@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -37,7 +37,7 @@ func (s source) ReadFile(_ context.Context, name string) ([]byte, error) {
 	p := filepath.Join(s.dir, filepath.FromSlash(name))
 	dt, err := os.ReadFile(p) //nolint:gosec // see above
 	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", p, cerrdefs.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", p, errdefs.ErrNotFound)
 	}
 	return dt, err
 }
@@ -63,19 +63,19 @@ func (s source) Tarball(ctx context.Context, ref features.Ref, _ digest.Digest) 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET %s: %s: %w", ref.URL, resp.Status, cerrdefs.ErrUnavailable)
+		return nil, nil, fmt.Errorf("GET %s: %s: %w", ref.URL, resp.Status, errdefs.ErrUnavailable)
 	}
 	dt, err := io.ReadAll(resp.Body)
 	return dt, nil, err
 }
 
-func (s source) registry(host string) registry.Options {
-	return registry.Options{Insecure: s.opt.insecure(host), Keychain: s.opt.Keychain}
+func (s source) registry() registry.Options {
+	return registry.Options{Insecure: s.opt.Insecure, Keychain: s.opt.Keychain}
 }
 
 // Manifest implements keyinputs.Source.
 func (s source) Manifest(ctx context.Context, ref features.Ref) ([]byte, error) {
-	dt, _, err := registry.FetchManifest(ctx, ref.String(), s.registry(ref.Registry))
+	dt, _, err := registry.FetchManifest(ctx, ref.String(), s.registry())
 	return dt, err
 }
 
@@ -84,7 +84,7 @@ func (s source) Layer(ctx context.Context, ref features.Ref, layer ocispecs.Desc
 	if !metadata {
 		return nil, nil, nil
 	}
-	dt, err := registry.FetchBlob(ctx, ref.Resource()+"@"+layer.Digest.String(), s.registry(ref.Registry))
+	dt, err := registry.FetchBlob(ctx, ref.Resource()+"@"+layer.Digest.String(), s.registry())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -94,6 +94,6 @@ func (s source) Layer(ctx context.Context, ref features.Ref, layer ocispecs.Desc
 
 // ResolveImage implements keyinputs.Source.
 func (s source) ResolveImage(ctx context.Context, ref reference.Named) (digest.Digest, error) {
-	_, d, err := registry.FetchManifest(ctx, ref.String(), s.registry(reference.Domain(ref)))
+	_, d, err := registry.FetchManifest(ctx, ref.String(), s.registry())
 	return d, err
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 
 	"github.com/devcache/devcache/frontend/cachekey"
@@ -63,7 +63,7 @@ func Collect(ctx context.Context, c Config, src Source) (*Result, error) {
 	if res.Image, err = Image(cfg.Image); err == nil {
 		res.Inputs.ImageDigest, err = src.ResolveImage(ctx, res.Image)
 		if err == nil && res.Inputs.ImageDigest == "" {
-			err = fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
+			err = fmt.Errorf("image %s: no digest: %w", cfg.Image, errdefs.ErrNotFound)
 		}
 	}
 	if err != nil {
@@ -105,7 +105,7 @@ func Features(ctx context.Context, c Config, cfg *devcontainer.Config, src Sourc
 func ReadLockfile(ctx context.Context, filename string, src Source) (*features.Lockfile, error) {
 	name := features.LockfileFor(filename)
 	dt, err := src.ReadFile(ctx, name)
-	if cerrdefs.IsNotFound(err) {
+	if errdefs.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -32,15 +32,15 @@ func (f *fakeSource) ReadFile(_ context.Context, name string) ([]byte, error) {
 	if dt, ok := f.files[name]; ok {
 		return dt, nil
 	}
-	return nil, fmt.Errorf("%s: %w", name, cerrdefs.ErrNotFound)
+	return nil, fmt.Errorf("%s: %w", name, errdefs.ErrNotFound)
 }
 
 func (f *fakeSource) LocalFeature(context.Context, features.Ref) (features.FolderFS, string, any, error) {
-	return nil, "", nil, cerrdefs.ErrNotImplemented
+	return nil, "", nil, errdefs.ErrNotImplemented
 }
 
 func (f *fakeSource) Tarball(context.Context, features.Ref, digest.Digest) ([]byte, any, error) {
-	return nil, nil, cerrdefs.ErrNotImplemented
+	return nil, nil, errdefs.ErrNotImplemented
 }
 
 func (f *fakeSource) Manifest(_ context.Context, ref features.Ref) ([]byte, error) {
@@ -48,7 +48,7 @@ func (f *fakeSource) Manifest(_ context.Context, ref features.Ref) ([]byte, erro
 	if dt, ok := f.manifests[ref.String()]; ok {
 		return dt, nil
 	}
-	return nil, fmt.Errorf("%s: %w", ref, cerrdefs.ErrNotFound)
+	return nil, fmt.Errorf("%s: %w", ref, errdefs.ErrNotFound)
 }
 
 func (f *fakeSource) Layer(context.Context, features.Ref, ocispecs.Descriptor, bool) ([]byte, any, error) {
@@ -86,7 +86,7 @@ func TestImageIsNormalised(t *testing.T) {
 		assert.Equal(t, digest.FromString(want), res.Inputs.ImageDigest)
 	}
 	_, err := collect(t, "devcontainer.json", "{\n  \"image\": \"Ubuntu\"\n}", &fakeSource{})
-	require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+	require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 	var de *devcontainer.Error
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, "image", de.Path)
@@ -102,7 +102,7 @@ func TestLockfileNextToTheConfig(t *testing.T) {
 	} {
 		src := &fakeSource{files: map[string][]byte{want: []byte("not json")}}
 		_, err := collect(t, filename, `{"image": "x"}`, src)
-		require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument, filename)
+		require.ErrorIs(t, err, errdefs.ErrInvalidArgument, filename)
 		assert.Contains(t, err.Error(), want+": ")
 		assert.Equal(t, []string{want}, src.reads)
 	}
@@ -149,19 +149,19 @@ func TestOCIFeaturePinsAndChecks(t *testing.T) {
 		src := &fakeSource{manifests: map[string][]byte{pinned: featureManifest(t, features.MediaTypeConfig+"x")},
 			files: map[string][]byte{"devcontainer-lock.json": lock(digest.FromBytes(good).String())}}
 		_, err := collect(t, "devcontainer.json", config, src)
-		require.ErrorIs(t, err, cerrdefs.ErrFailedPrecondition)
+		require.ErrorIs(t, err, errdefs.ErrFailedPrecondition)
 		assert.Contains(t, err.Error(), "does not match")
 	})
 	t.Run("not a Feature", func(t *testing.T) {
 		src := &fakeSource{manifests: map[string][]byte{id: featureManifest(t, ocispecs.MediaTypeImageConfig)}}
 		_, err := collect(t, "devcontainer.json", config, src)
-		require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+		require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 		assert.Contains(t, err.Error(), "not a Dev Container Feature")
 	})
 	t.Run("a pin that is not a digest", func(t *testing.T) {
 		src := &fakeSource{files: map[string][]byte{"devcontainer-lock.json": lock("md5:x")}}
 		_, err := collect(t, "devcontainer.json", config, src)
-		require.ErrorIs(t, err, cerrdefs.ErrInvalidArgument)
+		require.ErrorIs(t, err, errdefs.ErrInvalidArgument)
 		assert.Empty(t, src.fetched)
 	})
 }

@@ -3,7 +3,7 @@ package keyinputs
 import (
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/distribution/reference"
 )
 
@@ -14,7 +14,7 @@ import (
 func Image(image string) (reference.Named, error) {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
-		return nil, fmt.Errorf("image %q: %w: %w", image, err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("image %q: %w: %w", image, err, errdefs.ErrInvalidArgument)
 	}
 	return reference.TagNameOnly(named), nil
 }

@@ -8,7 +8,7 @@ import (
 	"path"
 	"sync"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/devcache/devcache/frontend/features"
@@ -47,7 +47,7 @@ func (r *resolver) Resolve(ctx context.Context, ref features.Ref) (*features.Res
 	case features.OCI:
 		res, err = r.oci(ctx, ref)
 	default:
-		err = fmt.Errorf("unsupported Feature type %q: %w", ref.Type, cerrdefs.ErrNotImplemented)
+		err = fmt.Errorf("unsupported Feature type %q: %w", ref.Type, errdefs.ErrNotImplemented)
 	}
 	if err != nil {
 		return nil, err
@@ -66,7 +66,7 @@ func (r *resolver) local(ctx context.Context, ref features.Ref) (*features.Resol
 	}
 	meta, err := fsys.ReadFile(ctx, path.Join(dir, features.MetadataFile))
 	if errors.Is(err, iofs.ErrNotExist) {
-		return nil, fmt.Errorf("local Feature %s: %s not found in the devcontainer.json folder: %w", ref.UserID, path.Join(ref.Path, features.MetadataFile), cerrdefs.ErrNotFound)
+		return nil, fmt.Errorf("local Feature %s: %s not found in the devcontainer.json folder: %w", ref.UserID, path.Join(ref.Path, features.MetadataFile), errdefs.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("local Feature %s: %w", ref.UserID, err)
@@ -94,7 +94,7 @@ func (r *resolver) tarball(ctx context.Context, ref features.Ref) (*features.Res
 	}
 	dgst := digest.FromBytes(dt)
 	if pin != "" && dgst != pin {
-		return nil, fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w", ref.UserID, dgst, pin, r.lock.Name(), cerrdefs.ErrFailedPrecondition)
+		return nil, fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w", ref.UserID, dgst, pin, r.lock.Name(), errdefs.ErrFailedPrecondition)
 	}
 	meta, err := features.MetadataFromArchive(dt)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 type Source interface {
 	// ReadFile returns the file name, a slash path relative to the
 	// configuration's folder (it may climb out of it: "../Dockerfile"). A
-	// missing file is an error that is cerrdefs.ErrNotFound.
+	// missing file is an error that is errdefs.ErrNotFound.
 	ReadFile(ctx context.Context, name string) ([]byte, error)
 	// LocalFeature gives the files of a local Feature (ref.Path, relative
 	// to the configuration's folder): a file system, the folder's path in

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 
 	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/devcache/devcache/frontend/features"
@@ -134,7 +134,7 @@ func Label(base []Entry, fs []*features.Feature, c *devcontainer.Config) (string
 	}
 	b.WriteString(" ]")
 	if b.Len() > MaxLabelSize {
-		return "", fmt.Errorf("the %s label would be %d bytes, over the limit of %d (1 MiB): shorten customizations or lifecycle commands in devcontainer.json or its Features: %w", LabelKey, b.Len(), MaxLabelSize, cerrdefs.ErrInvalidArgument)
+		return "", fmt.Errorf("the %s label would be %d bytes, over the limit of %d (1 MiB): shorten customizations or lifecycle commands in devcontainer.json or its Features: %w", LabelKey, b.Len(), MaxLabelSize, errdefs.ErrInvalidArgument)
 	}
 	return b.String(), nil
 }

@@ -29,6 +29,9 @@ TOOLS_BIN="${DEVCACHE_CACHE}/tools-$(tools_key)/bin"
 # SEAWEEDFS_BIN holds weed, keyed the same way by its own tools module.
 seaweedfs_key() { cat "${HACK_DIR}/tools/seaweedfs/go.mod" "${HACK_DIR}/tools/seaweedfs/go.sum" | sha256sum | cut -c1-12; }
 SEAWEEDFS_BIN="${DEVCACHE_CACHE}/seaweedfs-$(seaweedfs_key)/bin"
+# GOLANGCI_LINT_BIN holds golangci-lint, keyed the same way by its own tools module.
+golangci_lint_key() { cat "${HACK_DIR}/tools/golangci-lint/go.mod" "${HACK_DIR}/tools/golangci-lint/go.sum" | sha256sum | cut -c1-12; }
+GOLANGCI_LINT_BIN="${DEVCACHE_CACHE}/golangci-lint-$(golangci_lint_key)/bin"
 export PATH="${TOOLS_BIN}:${SEAWEEDFS_BIN}:${PATH}"
 # buildx looks for itself as a docker CLI plugin under DOCKER_CONFIG; keep the
 # project's docker config apart from the user's.

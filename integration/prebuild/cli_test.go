@@ -32,7 +32,7 @@ func TestCLI(t *testing.T) {
 	h := newHost(t, s, filepath.Join(dir, "h"))
 	project := projectName(t)
 	ws, _ := newProject(t, `{"image": "busybox", "onCreateCommand": "sleep 1; mkdir -p /opt && echo prebuilt > /opt/marker", "postCreateCommand": "cat /opt/marker"}`, nil)
-	common := []string{"--image", s.BusyboxImage(), "--registry", s.Registry, "--insecure-registry",
+	common := []string{"--image", s.BusyboxImage(), "--registry", s.Registry, "--insecure-registry", s.Registry,
 		"--containerd-address", filepath.Join(h.dir, "c.sock"), "--namespace", namespace, "--state-dir", h.state,
 		"--project", project}
 	run := func(args ...string) (string, string, error) {

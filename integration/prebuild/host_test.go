@@ -80,7 +80,7 @@ func (h *host) unmountAll(t *testing.T) {
 }
 
 func (h *host) catalog() *catalog.Registry {
-	return &catalog.Registry{Host: h.s.Registry, Insecure: true}
+	return &catalog.Registry{Host: h.s.Registry}
 }
 
 func (h *host) runner(t *testing.T) *runner.Runner {
@@ -89,7 +89,7 @@ func (h *host) runner(t *testing.T) *runner.Runner {
 	return &runner.Runner{
 		Client: h.client, Namespace: namespace, Snapshotter: "devcache",
 		Images: fixedImage{h.s.BusyboxImage()}, Recorder: h.catalog(), Catalog: h.catalog(), InFlight: st,
-		Registry: h.s.Registry, Insecure: true, StateDir: h.state,
+		Registry: h.s.Registry, StateDir: h.state,
 		Pull: container.PullOptions{Snapshotter: "devcache", PlainHTTP: []string{h.s.Registry}},
 	}
 }

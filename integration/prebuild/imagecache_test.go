@@ -58,7 +58,7 @@ func TestCLIThroughImageCache(t *testing.T) {
 	}
 	common := []string{"--proxy", proxyHost, "--proxy-state-dir", pstate, "--buildkit-host", s.BuildkitHost,
 		"--containerd-address", filepath.Join(h.dir, "c.sock"), "--namespace", namespace, "--state-dir", h.state,
-		"--project", project, "--insecure-registry"}
+		"--project", project, "--insecure-registry", proxyHost}
 
 	stdout, stderr, err := run(append([]string{"prebuild", "run", "--workspace-folder", ws, "--environment-class", "small"}, common...)...)
 	require.NoError(t, err, "%s", stderr)

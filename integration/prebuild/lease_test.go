@@ -82,7 +82,7 @@ creator = "creator-bot"
 		sh := &serveHost{name: name, base: "http://" + addr, log: filepath.Join(dir, name+"-serve.log")}
 		sh.proc = testenv.StartProc(t, sh.log, s.Env(), bins["devcache"], "prebuild", "serve", "--projects", cfgFile,
 			"--http-addr", addr, "--holder", name, "--image", s.BusyboxImage(),
-			"--proxy", proxyHost, "--proxy-state-dir", pstate, "--insecure-registry",
+			"--proxy", proxyHost, "--proxy-state-dir", pstate, "--insecure-registry", proxyHost,
 			"--containerd-address", filepath.Join(h.dir, "c.sock"), "--namespace", namespace, "--state-dir", h.state)
 		t.Cleanup(func() {
 			if t.Failed() {

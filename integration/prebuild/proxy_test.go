@@ -64,7 +64,7 @@ func TestThroughProxy(t *testing.T) {
 	dir := t.TempDir()
 	a := newHost(t, s, filepath.Join(dir, "a"), "DOCKER_CONFIG="+dockerConfig)
 	bh := newHost(t, s, filepath.Join(dir, "b"), "DOCKER_CONFIG="+dockerConfig)
-	cat := &catalog.Registry{Host: proxyHost, Insecure: true, Auth: func(context.Context, string) (authn.Authenticator, error) { return auth, nil }}
+	cat := &catalog.Registry{Host: proxyHost, Auth: func(context.Context, string) (authn.Authenticator, error) { return auth, nil }}
 	pull := container.PullOptions{Snapshotter: "devcache", PlainHTTP: []string{s.Registry, proxyHost},
 		Credentials: &container.Credentials{Host: proxyHost, Username: cred.Username, Password: cred.Password}}
 
@@ -94,7 +94,7 @@ func TestThroughProxy(t *testing.T) {
 	// Another project's credential sees nothing of it.
 	other, err := service.Issuer(svc.Config, svc.Authority).Issue(ctx, credentials.Request{Project: project + "-other", Purpose: contract.PurposeCreate})
 	require.NoError(t, err)
-	otherCat := &catalog.Registry{Host: proxyHost, Insecure: true, Auth: func(context.Context, string) (authn.Authenticator, error) {
+	otherCat := &catalog.Registry{Host: proxyHost, Auth: func(context.Context, string) (authn.Authenticator, error) {
 		return &authn.Basic{Username: other.Username, Password: other.Password}, nil
 	}}
 	_, err = otherCat.List(ctx, project)

@@ -74,7 +74,7 @@ creator = "creator-bot"
 	lf, err := os.Create(logFile)
 	require.NoError(t, err)
 	serve := exec.Command(bin, "prebuild", "serve", "--projects", cfgFile, "--http-addr", addr, "--holder", "host-a",
-		"--image", s.BusyboxImage(), "--registry", s.Registry, "--insecure-registry",
+		"--image", s.BusyboxImage(), "--registry", s.Registry, "--insecure-registry", s.Registry,
 		"--containerd-address", filepath.Join(h.dir, "c.sock"), "--namespace", namespace, "--state-dir", h.state)
 	serve.Env = append(s.Env(), "DEVCACHE_PROXY=")
 	serve.Stdout, serve.Stderr = lf, lf

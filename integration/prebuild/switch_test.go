@@ -80,7 +80,7 @@ func TestCacheSwitchOff(t *testing.T) {
 	assert.NotContains(t, string(logs), "projects%2F"+project+"%2Fimage-build", "no token for the image cache")
 
 	// A prebuild that gets its image from the image cache says why it cannot...
-	prebuildArgs := append([]string{"prebuild", "run", "--workspace-folder", ws, "--environment-class", "small", "--state-dir", h.state, "--insecure-registry"}, common...)
+	prebuildArgs := append([]string{"prebuild", "run", "--workspace-folder", ws, "--environment-class", "small", "--state-dir", h.state}, common...)
 	_, stderr, err = run(prebuildArgs...)
 	require.Error(t, err)
 	assert.Contains(t, stderr, "image cache is disabled on this runner")

@@ -7,7 +7,7 @@ package exitcode
 import (
 	"errors"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // Code is a process exit status.
@@ -93,7 +93,7 @@ func Of(err error) Code {
 	if errors.As(err, &ec) {
 		return Code(ec.ExitCode())
 	}
-	if cerrdefs.IsNotImplemented(err) {
+	if errdefs.IsNotImplemented(err) {
 		return Unsupported
 	}
 	return Failure

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -19,7 +19,7 @@ func TestOf(t *testing.T) {
 		"with":            {With(Registry, errors.New("x")), Registry},
 		"wrapped with":    {fmt.Errorf("ctx: %w", With(Build, errors.New("x"))), Build},
 		"innermost wins":  {With(Build, fmt.Errorf("ctx: %w", With(Config, errors.New("x")))), Config},
-		"not implemented": {fmt.Errorf("compose: %w", cerrdefs.ErrNotImplemented), Unsupported},
+		"not implemented": {fmt.Errorf("compose: %w", errdefs.ErrNotImplemented), Unsupported},
 	} {
 		t.Run(name, func(t *testing.T) {
 			assert.Equal(t, tc.want, Of(tc.err))

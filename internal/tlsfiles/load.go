@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // CertPool reads a PEM bundle of CA certificates. An unreadable file, a file
@@ -31,13 +31,13 @@ func CertPool(path string) (*x509.CertPool, error) {
 		}
 		c, err := x509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("CA file %s: certificate %d: %w: %w", path, n+1, err, cerrdefs.ErrInvalidArgument)
+			return nil, fmt.Errorf("CA file %s: certificate %d: %w: %w", path, n+1, err, errdefs.ErrInvalidArgument)
 		}
 		pool.AddCert(c)
 		n++
 	}
 	if n == 0 {
-		return nil, fmt.Errorf("CA file %s: no PEM certificate in it: %w", path, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("CA file %s: no PEM certificate in it: %w", path, errdefs.ErrInvalidArgument)
 	}
 	return pool, nil
 }
@@ -46,7 +46,7 @@ func CertPool(path string) (*x509.CertPool, error) {
 // certificate that is not valid at now (expired, or not yet valid).
 func KeyPair(certFile, keyFile string, now time.Time) (tls.Certificate, error) {
 	if certFile == "" || keyFile == "" {
-		return tls.Certificate{}, fmt.Errorf("a certificate and its key go together (certificate %q, key %q): %w", certFile, keyFile, cerrdefs.ErrInvalidArgument)
+		return tls.Certificate{}, fmt.Errorf("a certificate and its key go together (certificate %q, key %q): %w", certFile, keyFile, errdefs.ErrInvalidArgument)
 	}
 	for _, f := range []string{certFile, keyFile} {
 		if _, err := os.Stat(f); err != nil {
@@ -55,12 +55,12 @@ func KeyPair(certFile, keyFile string, now time.Time) (tls.Certificate, error) {
 	}
 	kp, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("key pair %s, %s: %w: %w", certFile, keyFile, err, cerrdefs.ErrInvalidArgument)
+		return tls.Certificate{}, fmt.Errorf("key pair %s, %s: %w: %w", certFile, keyFile, err, errdefs.ErrInvalidArgument)
 	}
 	leaf := kp.Leaf
 	if leaf == nil {
 		if leaf, err = x509.ParseCertificate(kp.Certificate[0]); err != nil {
-			return tls.Certificate{}, fmt.Errorf("certificate %s: %w: %w", certFile, err, cerrdefs.ErrInvalidArgument)
+			return tls.Certificate{}, fmt.Errorf("certificate %s: %w: %w", certFile, err, errdefs.ErrInvalidArgument)
 		}
 		kp.Leaf = leaf
 	}
@@ -74,9 +74,9 @@ func KeyPair(certFile, keyFile string, now time.Time) (tls.Certificate, error) {
 func Valid(c *x509.Certificate, now time.Time) error {
 	switch {
 	case now.After(c.NotAfter):
-		return fmt.Errorf("%q expired at %s: %w", c.Subject.String(), c.NotAfter.UTC().Format(time.RFC3339), cerrdefs.ErrFailedPrecondition)
+		return fmt.Errorf("%q expired at %s: %w", c.Subject.String(), c.NotAfter.UTC().Format(time.RFC3339), errdefs.ErrFailedPrecondition)
 	case now.Before(c.NotBefore):
-		return fmt.Errorf("%q is not valid before %s: %w", c.Subject.String(), c.NotBefore.UTC().Format(time.RFC3339), cerrdefs.ErrFailedPrecondition)
+		return fmt.Errorf("%q is not valid before %s: %w", c.Subject.String(), c.NotBefore.UTC().Format(time.RFC3339), errdefs.ErrFailedPrecondition)
 	}
 	return nil
 }

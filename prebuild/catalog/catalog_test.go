@@ -27,7 +27,7 @@ func newRegistry(t *testing.T) *Registry {
 	t.Cleanup(srv.Close)
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)
-	return &Registry{Host: u.Host, Insecure: true}
+	return &Registry{Host: u.Host}
 }
 
 // capture pushes what devcache-snapshotter's capture leaves: a base image

@@ -17,6 +17,7 @@ import (
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
 )
@@ -30,9 +31,9 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // deletes what is left).
 func (r *Registry) Complete(ctx context.Context, p prebuild.Prebuild, captured string) (prebuild.Prebuild, error) {
 	p.Phase = phase.Completed
-	src, err := name.ParseReference(captured, r.nameOpts()...)
+	src, err := r.Insecure.ParseReference(captured)
 	if err != nil {
-		return p, fmt.Errorf("captured reference %q: %w", captured, err)
+		return p, fmt.Errorf("captured %w", err)
 	}
 	opts, err := r.options(ctx, p.Project)
 	if err != nil {
@@ -40,7 +41,7 @@ func (r *Registry) Complete(ctx context.Context, p prebuild.Prebuild, captured s
 	}
 	img, err := remote.Image(src, opts...)
 	if err != nil {
-		return p, fmt.Errorf("reading captured prebuild %s: %w", src, classify(err))
+		return p, registry.Wrap("reading the captured prebuild", src.String(), err)
 	}
 	rec, err := r.put(ctx, p, mutate.Annotations(img, annotations(p)).(v1.Image), opts)
 	if err != nil {
@@ -92,7 +93,7 @@ func (r *Registry) put(ctx context.Context, p prebuild.Prebuild, img v1.Image, o
 	}
 	tag := repo.Tag(p.ID)
 	if err := remote.Write(tag, img, append(opts, remote.WithContext(ctx))...); err != nil {
-		return p, fmt.Errorf("recording prebuild %s: %w", tag, classify(err))
+		return p, registry.Wrap("recording the prebuild", tag.String(), err)
 	}
 	d, err := img.Digest()
 	if err != nil {
@@ -139,7 +140,7 @@ func logsLayer(p prebuild.Prebuild, logs []phase.StepLog) (v1.Layer, error) {
 // ReadLogs returns the step logs of a failed prebuild, file name → content
 // (empty for a prebuild that did not fail).
 func (r *Registry) ReadLogs(ctx context.Context, p prebuild.Prebuild) (map[string]string, error) {
-	ref, err := name.NewDigest(p.Reference, r.nameOpts()...)
+	ref, err := r.Insecure.NewDigest(p.Reference)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func (r *Registry) ReadLogs(ctx context.Context, p prebuild.Prebuild) (map[strin
 	}
 	img, err := remote.Image(ref, opts...)
 	if err != nil {
-		return nil, classify(err)
+		return nil, registry.Wrap("reading the logs of", ref.String(), err)
 	}
 	m, err := img.Manifest()
 	if err != nil {

@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
@@ -11,17 +10,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/devcache/devcache/internal/contract"
-	"github.com/devcache/devcache/internal/httpclient"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/phase"
 )
@@ -30,8 +27,9 @@ import (
 type Registry struct {
 	// Host is the registry (or devcache-proxy) host:port.
 	Host string
-	// Insecure reaches Host over plain HTTP.
-	Insecure bool
+	// Insecure lists the registries reached over plain HTTP besides
+	// loopback, localhost and *.localhost.
+	Insecure registry.Insecure
 	// Auth returns the credentials for a project (nil: anonymous).
 	Auth func(ctx context.Context, project string) (authn.Authenticator, error)
 	// Transport is the HTTP transport (default: internal/httpclient's, with
@@ -45,27 +43,19 @@ var (
 )
 
 func (r *Registry) repo(project string) (name.Repository, error) {
-	opts := []name.Option{name.StrictValidation}
-	if r.Insecure {
-		opts = append(opts, name.Insecure)
-	}
-	return name.NewRepository(r.Host+"/"+contract.RepositoryName(project, contract.KindPrebuild), opts...)
+	return r.Insecure.NewRepository(r.Host+"/"+contract.RepositoryName(project, contract.KindPrebuild), name.StrictValidation)
 }
 
 func (r *Registry) options(ctx context.Context, project string) ([]remote.Option, error) {
-	var tr http.RoundTripper = httpclient.Transport()
-	if r.Transport != nil {
-		tr = r.Transport
-	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(tr)}
+	o := registry.Options{Insecure: r.Insecure, Transport: r.Transport}
 	if r.Auth != nil {
 		a, err := r.Auth(ctx, project)
 		if err != nil {
 			return nil, fmt.Errorf("credentials for project %s: %w", project, err)
 		}
-		opts = append(opts, remote.WithAuth(a))
+		o.Auth = a
 	}
-	return opts, nil
+	return o.Remote(ctx), nil
 }
 
 // List implements prebuild.Catalog: every tag of the project's prebuild
@@ -82,10 +72,10 @@ func (r *Registry) List(ctx context.Context, project string) ([]prebuild.Prebuil
 	}
 	tags, err := remote.List(repo, opts...)
 	if err != nil {
-		if isNotFound(err) {
+		if registry.IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("listing %s: %w", repo, classify(err))
+		return nil, registry.Wrap("listing", repo.String(), err)
 	}
 	tags = withoutRecordedCaptures(tags)
 	out := make([]prebuild.Prebuild, len(tags))
@@ -95,7 +85,7 @@ func (r *Registry) List(ctx context.Context, project string) ([]prebuild.Prebuil
 	for i, tag := range tags {
 		g.Go(func() error {
 			p, err := r.get(gctx, project, repo.Tag(tag), opts)
-			if isNotFound(err) {
+			if registry.IsNotFound(err) {
 				return nil // deleted while listing
 			}
 			if err != nil {
@@ -146,7 +136,7 @@ func withoutRecordedCaptures(tags []string) []string {
 func (r *Registry) get(ctx context.Context, project string, tag name.Tag, opts []remote.Option) (prebuild.Prebuild, error) {
 	desc, err := remote.Get(tag, append(opts, remote.WithContext(ctx))...)
 	if err != nil {
-		return prebuild.Prebuild{}, classify(err)
+		return prebuild.Prebuild{}, registry.Wrap("reading", tag.String(), err)
 	}
 	m, err := v1.ParseManifest(bytesReader(desc.Manifest))
 	if err != nil {
@@ -228,61 +218,19 @@ func annotations(p prebuild.Prebuild) map[string]string {
 // distribution registry drops the tag with the manifest; registries that
 // keep tags apart, such as go-containerregistry's, need both).
 func (r *Registry) Delete(ctx context.Context, p prebuild.Prebuild) error {
-	ref, err := name.NewDigest(p.Reference, r.nameOpts()...)
+	ref, err := r.Insecure.NewDigest(p.Reference)
 	if err != nil {
-		return fmt.Errorf("prebuild reference %q: %w: %w", p.Reference, err, errdefs.ErrInvalidArgument)
+		return fmt.Errorf("prebuild %w", err)
 	}
 	opts, err := r.options(ctx, p.Project)
 	if err != nil {
 		return err
 	}
 	if err := remote.Delete(ref, opts...); err != nil {
-		return fmt.Errorf("deleting %s: %w", ref, classify(err))
+		return registry.Wrap("deleting", ref.String(), err)
 	}
-	if err := remote.Delete(ref.Context().Tag(p.ID), opts...); err != nil && !isNotFound(err) {
+	if err := remote.Delete(ref.Context().Tag(p.ID), opts...); err != nil && !registry.IsNotFound(err) {
 		log.G(ctx).Debug("deleting tag after its manifest", "tag", p.ID, "error", err)
 	}
 	return nil
-}
-
-func (r *Registry) nameOpts() []name.Option {
-	if r.Insecure {
-		return []name.Option{name.Insecure}
-	}
-	return nil
-}
-
-func isNotFound(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errdefs.IsNotFound(err) {
-		return true
-	}
-	var terr *transport.Error
-	if errors.As(err, &terr) {
-		if terr.StatusCode == http.StatusNotFound {
-			return true
-		}
-		for _, d := range terr.Errors {
-			if d.Code == transport.NameUnknownErrorCode || d.Code == transport.ManifestUnknownErrorCode {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// classify maps registry errors to errdefs kinds.
-func classify(err error) error {
-	var terr *transport.Error
-	if errors.As(err, &terr) {
-		switch terr.StatusCode {
-		case http.StatusNotFound:
-			return fmt.Errorf("%w: %w", err, errdefs.ErrNotFound)
-		case http.StatusUnauthorized, http.StatusForbidden:
-			return fmt.Errorf("%w: %w", err, errdefs.ErrPermissionDenied)
-		}
-	}
-	return err
 }

@@ -7,6 +7,8 @@ import (
 	containerd "github.com/containerd/containerd/v2/client"
 	"github.com/containerd/containerd/v2/core/remotes/docker"
 	"github.com/containerd/containerd/v2/pkg/snapshotters"
+
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Credentials authenticate to one registry host.
@@ -18,8 +20,9 @@ type Credentials struct {
 type PullOptions struct {
 	// Snapshotter unpacks the image (the devcache snapshotter).
 	Snapshotter string
-	// PlainHTTP hosts are reached over HTTP (loopback hosts always are).
-	PlainHTTP []string
+	// PlainHTTP lists the hosts reached over HTTP besides loopback,
+	// localhost and *.localhost (internal/registry's rule).
+	PlainHTTP registry.Insecure
 	// Credentials, when set, authenticate to their host.
 	Credentials *Credentials
 	// Authorizer, when set, replaces Credentials: a renewing source's
@@ -32,14 +35,6 @@ type PullOptions struct {
 // snapshotter as labels: the devcache snapshotter needs them to restore a
 // prebuild's layers lazily instead of letting containerd download them.
 func Pull(ctx context.Context, client *containerd.Client, ref string, o PullOptions) (containerd.Image, error) {
-	plain := func(host string) (bool, error) {
-		for _, h := range o.PlainHTTP {
-			if h == host {
-				return true, nil
-			}
-		}
-		return docker.MatchLocalhost(host)
-	}
 	authorizer := docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
 		if o.Credentials != nil && o.Credentials.Host == host {
 			return o.Credentials.Username, o.Credentials.Password, nil
@@ -50,7 +45,7 @@ func Pull(ctx context.Context, client *containerd.Client, ref string, o PullOpti
 		authorizer = o.Authorizer
 	}
 	resolver := docker.NewResolver(docker.ResolverOptions{
-		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(plain), docker.WithAuthorizer(authorizer)),
+		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(o.PlainHTTP.Match), docker.WithAuthorizer(authorizer)),
 	})
 	img, err := client.Pull(ctx, ref,
 		containerd.WithPullUnpack,

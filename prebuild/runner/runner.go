@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/container"
 	"github.com/devcache/devcache/prebuild/lifecycle"
@@ -68,9 +69,10 @@ type Runner struct {
 	// InFlight saves the phases while a prebuild runs (nil: not saved).
 	InFlight InFlight
 	// Registry is the host (registry or devcache-proxy) prebuilds are
-	// pushed to; Insecure reaches it (and the image's registry) over HTTP.
+	// pushed to; Insecure lists the registries reached over plain HTTP
+	// besides loopback, localhost and *.localhost.
 	Registry string
-	Insecure bool
+	Insecure registry.Insecure
 	// Pull authenticates image pulls; Remote authenticates the capture's
 	// reads and push (remote.WithAuth with the project's create
 	// credentials).

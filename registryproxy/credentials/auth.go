@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // Authenticator admits callers of the admin endpoint and names them.
@@ -21,7 +21,7 @@ type SecretAuth string
 func (s SecretAuth) Authenticate(r *http.Request) (string, error) {
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || s == "" || subtle.ConstantTimeCompare([]byte(got), []byte(s)) != 1 {
-		return "", fmt.Errorf("wrong or missing admin secret: %w", cerrdefs.ErrUnauthenticated)
+		return "", fmt.Errorf("wrong or missing admin secret: %w", errdefs.ErrUnauthenticated)
 	}
 	return "admin-secret", nil
 }
@@ -41,9 +41,9 @@ func (c CertificateAuth) Authenticate(r *http.Request) (string, error) {
 	}
 	if c.Secret != "" {
 		if r.Header.Get("Authorization") == "" {
-			return "", fmt.Errorf("a client certificate signed by the endpoint's client_ca, or the admin secret, is required: %w", cerrdefs.ErrUnauthenticated)
+			return "", fmt.Errorf("a client certificate signed by the endpoint's client_ca, or the admin secret, is required: %w", errdefs.ErrUnauthenticated)
 		}
 		return c.Secret.Authenticate(r)
 	}
-	return "", fmt.Errorf("a client certificate signed by the endpoint's client_ca is required: %w", cerrdefs.ErrUnauthenticated)
+	return "", fmt.Errorf("a client certificate signed by the endpoint's client_ca is required: %w", errdefs.ErrUnauthenticated)
 }

@@ -14,8 +14,9 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Path is the endpoint path of a lease (the server's LeasePrefix).
@@ -25,8 +26,11 @@ func Path(repository, key string) string { return "/devcache/v1/leases/" + repos
 // gets a push token for the repository through the registry token
 // protocol (the same challenge and /token as image pushes).
 type Client struct {
-	// Host is the proxy's host:port; loopback hosts are reached over HTTP.
+	// Host is the proxy's host:port, reached over plain HTTP when Insecure
+	// (internal/registry's rule: loopback, localhost, *.localhost and the
+	// listed hosts) says so.
 	Host               string
+	Insecure           registry.Insecure
 	Username, Password string
 	// Auth, when set, replaces Username and Password: it is asked again
 	// whenever a token is fetched, so a renewing credential keeps a lease
@@ -40,12 +44,12 @@ type Client struct {
 }
 
 func (c *Client) client(ctx context.Context, repository string) (*http.Client, string, error) {
-	reg, err := name.NewRegistry(c.Host)
+	reg, err := c.Insecure.NewRegistry(c.Host)
 	if err != nil {
-		return nil, "", fmt.Errorf("lease: proxy host %q: %w: %w", c.Host, err, errdefs.ErrInvalidArgument)
+		return nil, "", fmt.Errorf("lease: proxy host: %w", err)
 	}
 	base := "https://" + c.Host
-	if reg.Scheme() == "http" {
+	if c.Insecure.PlainHTTP(c.Host) {
 		base = "http://" + c.Host
 	}
 	c.mu.Lock()
@@ -113,6 +117,8 @@ func (c *Client) call(ctx context.Context, method, repository, key, query string
 	case http.StatusNotFound:
 		return resp.StatusCode, in, fmt.Errorf("lease %s %s: %s: %w", method, key, bytes.TrimSpace(b), errdefs.ErrNotFound)
 	case http.StatusUnauthorized, http.StatusForbidden:
+		// The token flow already ran: a 401 here is a credential without
+		// the push grant a lease needs, a refusal like 403.
 		return resp.StatusCode, in, fmt.Errorf("lease %s %s: %s: %s: %w", method, key, resp.Status, bytes.TrimSpace(b), errdefs.ErrPermissionDenied)
 	case http.StatusBadRequest:
 		return resp.StatusCode, in, fmt.Errorf("lease %s %s: %s: %w", method, key, bytes.TrimSpace(b), errdefs.ErrNotImplemented)

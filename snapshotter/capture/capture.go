@@ -21,6 +21,7 @@ import (
 
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Options describe one capture.
@@ -46,8 +47,9 @@ type Options struct {
 	// RootfsLayers is how many layers the rootfs changes are split over,
 	// compressed in parallel (default GOMAXPROCS, at most 4).
 	RootfsLayers int
-	// Insecure allows plain-HTTP registries.
-	Insecure bool
+	// Insecure lists the registries reached over plain HTTP besides
+	// loopback, localhost and *.localhost (internal/registry's rule).
+	Insecure registry.Insecure
 	// Remote are go-containerregistry options for both registries
 	// (remote.WithAuth, remote.WithAuthFromKeychain, remote.WithTransport).
 	Remote []remote.Option
@@ -72,17 +74,13 @@ type Result struct {
 // config are uploaded before the manifest, so a failure or a kill before the
 // end leaves the tag (and whatever it pointed to) untouched.
 func Capture(ctx context.Context, src Source, opts Options) (*Result, error) {
-	nameOpts := []name.Option{name.StrictValidation}
-	if opts.Insecure {
-		nameOpts = []name.Option{name.Insecure}
-	}
-	baseRef, err := name.ParseReference(opts.Base, nameOpts...)
+	baseRef, err := opts.Insecure.ParseReference(opts.Base, name.StrictValidation)
 	if err != nil {
-		return nil, fmt.Errorf("base reference: %w", err)
+		return nil, fmt.Errorf("base %w", err)
 	}
-	target, err := name.ParseReference(opts.Target, nameOpts...)
+	target, err := opts.Insecure.ParseReference(opts.Target, name.StrictValidation)
 	if err != nil {
-		return nil, fmt.Errorf("target reference: %w", err)
+		return nil, fmt.Errorf("target %w", err)
 	}
 	// The platform of an index base defaults to this machine's, as containerd's.
 	ropts := append([]remote.Option{

@@ -3,23 +3,21 @@ package prefetch
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"path"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/devcache/devcache/internal/registry"
 )
 
 // Media types of the prefetch artifact.
@@ -62,13 +60,14 @@ func Clean(files []string) []string {
 // Ref is where the prefetch list of the image at imageRef (a tag) lives.
 func Ref(imageRef string) string { return imageRef + TagSuffix }
 
-// Push stores the list beside the image at imageRef, with auth (create
-// credentials); it returns the artifact's digest reference. The tag is
-// write-once: the proxy accepts the same list again and refuses another.
-func Push(ctx context.Context, imageRef string, l List, auth authn.Authenticator) (string, error) {
-	ref, err := name.ParseReference(Ref(imageRef))
+// Push stores the list beside the image at imageRef, with o's credentials
+// (create) and plain-HTTP policy; it returns the artifact's digest
+// reference. The tag is write-once: the proxy accepts the same list again
+// and refuses another.
+func Push(ctx context.Context, imageRef string, l List, o registry.Options) (string, error) {
+	ref, err := o.Insecure.ParseReference(Ref(imageRef))
 	if err != nil {
-		return "", fmt.Errorf("prefetch reference: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return "", fmt.Errorf("prefetch %w", err)
 	}
 	body, err := json.Marshal(List{Files: Clean(l.Files)})
 	if err != nil {
@@ -79,8 +78,8 @@ func Push(ctx context.Context, imageRef string, l List, auth authn.Authenticator
 	if err != nil {
 		return "", err
 	}
-	if err := remote.Write(ref, img, remote.WithContext(ctx), remote.WithAuth(auth)); err != nil {
-		return "", fmt.Errorf("pushing the prefetch list %s: %w", ref, err)
+	if err := remote.Write(ref, img, o.Remote(ctx)...); err != nil {
+		return "", registry.Wrap("pushing the prefetch list", ref.String(), err)
 	}
 	d, err := img.Digest()
 	if err != nil {
@@ -90,19 +89,16 @@ func Push(ctx context.Context, imageRef string, l List, auth authn.Authenticator
 }
 
 // Resolve returns the digest reference of the prefetch list stored beside
-// imageRef, or an error wrapping errdefs.ErrNotFound when there is none.
-func Resolve(ctx context.Context, imageRef string, auth authn.Authenticator) (string, error) {
-	ref, err := name.ParseReference(Ref(imageRef))
+// imageRef, or an error wrapping errdefs.ErrNotFound when there is none
+// (internal/registry's kinds).
+func Resolve(ctx context.Context, imageRef string, o registry.Options) (string, error) {
+	ref, err := o.Insecure.ParseReference(Ref(imageRef))
 	if err != nil {
-		return "", fmt.Errorf("prefetch reference: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return "", fmt.Errorf("prefetch %w", err)
 	}
-	desc, err := remote.Head(ref, remote.WithContext(ctx), remote.WithAuth(auth))
+	desc, err := remote.Head(ref, o.Remote(ctx)...)
 	if err != nil {
-		var terr *transport.Error
-		if errors.As(err, &terr) && (terr.StatusCode == http.StatusNotFound || terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden) {
-			return "", fmt.Errorf("%s: %w", ref, cerrdefs.ErrNotFound)
-		}
-		return "", fmt.Errorf("%s: %w", ref, err)
+		return "", registry.Wrap("looking up the prefetch list", ref.String(), err)
 	}
 	return ref.Context().Digest(desc.Digest.String()).String(), nil
 }
@@ -111,11 +107,11 @@ func Resolve(ctx context.Context, imageRef string, auth authn.Authenticator) (st
 func Fetch(ctx context.Context, ref string, opts ...remote.Option) (*List, error) {
 	r, err := name.ParseReference(ref, name.WeakValidation)
 	if err != nil {
-		return nil, fmt.Errorf("prefetch reference: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch reference: %w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	img, err := remote.Image(r, append(opts, remote.WithContext(ctx))...)
 	if err != nil {
-		return nil, fmt.Errorf("prefetch list %s: %w", ref, err)
+		return nil, registry.Wrap("fetching the prefetch list", ref, err)
 	}
 	return readList(img)
 }
@@ -126,7 +122,7 @@ func readList(img v1.Image) (*List, error) {
 		return nil, err
 	}
 	if len(layers) != 1 {
-		return nil, fmt.Errorf("prefetch list: %d layers, want 1: %w", len(layers), cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch list: %d layers, want 1: %w", len(layers), errdefs.ErrInvalidArgument)
 	}
 	rc, err := layers[0].Uncompressed()
 	if err != nil {
@@ -135,7 +131,7 @@ func readList(img v1.Image) (*List, error) {
 	defer rc.Close()
 	var l List
 	if err := json.NewDecoder(io.LimitReader(rc, 8<<20)).Decode(&l); err != nil {
-		return nil, fmt.Errorf("prefetch list: %w: %w", err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("prefetch list: %w: %w", err, errdefs.ErrInvalidArgument)
 	}
 	l.Files = Clean(l.Files)
 	return &l, nil

@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/containerd/errdefs"
+	memregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/internal/registry"
 )
 
 func TestClean(t *testing.T) {
@@ -20,17 +21,17 @@ func TestClean(t *testing.T) {
 // TestPushResolveFetch round-trips a list through a registry beside its
 // image's tag.
 func TestPushResolveFetch(t *testing.T) {
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(memregistry.New())
 	t.Cleanup(srv.Close)
 	image := strings.TrimPrefix(srv.URL, "http://") + "/projects/p/image-build:abc"
 	ctx := context.Background()
 
-	_, err := Resolve(ctx, image, authn.Anonymous)
-	require.ErrorIs(t, err, cerrdefs.ErrNotFound)
+	_, err := Resolve(ctx, image, registry.Options{})
+	require.ErrorIs(t, err, errdefs.ErrNotFound)
 
-	pushed, err := Push(ctx, image, List{Files: []string{"/usr/bin/javac", "/usr/lib/jvm/lib/modules", "/usr/bin/javac"}}, authn.Anonymous)
+	pushed, err := Push(ctx, image, List{Files: []string{"/usr/bin/javac", "/usr/lib/jvm/lib/modules", "/usr/bin/javac"}}, registry.Options{})
 	require.NoError(t, err)
-	resolved, err := Resolve(ctx, image, authn.Anonymous)
+	resolved, err := Resolve(ctx, image, registry.Options{})
 	require.NoError(t, err)
 	require.Equal(t, pushed, resolved)
 	l, err := Fetch(ctx, resolved)

@@ -5,7 +5,7 @@ package prefetch
 import (
 	"fmt"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 )
 
 // Recorder collects the paths opened in one mount (Linux only).
@@ -13,7 +13,7 @@ type Recorder struct{}
 
 // Record needs fanotify, which only Linux has.
 func Record(string) (*Recorder, error) {
-	return nil, fmt.Errorf("recording opened files needs fanotify (Linux): %w", cerrdefs.ErrNotImplemented)
+	return nil, fmt.Errorf("recording opened files needs fanotify (Linux): %w", errdefs.ErrNotImplemented)
 }
 
 // Stop returns nothing.

@@ -110,7 +110,7 @@ func (a *Auto) Unmount(ctx context.Context, mountpoint string) error {
 
 // rangeSupported asks the registry for the first byte of the blob.
 func (a *Auto) rangeSupported(ctx context.Context, lr layerRef) error {
-	ref, err := lr.blob(a.opts.isInsecure)
+	ref, err := lr.blob(a.opts.insecure)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (f *Full) Mount(ctx context.Context, mountpoint string, labels map[string]s
 	if err != nil {
 		return err
 	}
-	ref, err := lr.blob(f.opts.isInsecure)
+	ref, err := lr.blob(f.opts.insecure)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/snapshotter"
 )
 
@@ -41,17 +42,11 @@ func layerFromLabels(labels map[string]string) (layerRef, error) {
 	return layerRef{image: ref, digest: d, tocDigest: td}, nil
 }
 
-// blob returns the layer's blob reference; hosts for which insecure
-// returns true are reached over plain HTTP.
-func (l layerRef) blob(insecure func(host string) bool) (name.Digest, error) {
-	ref, err := name.ParseReference(l.image, name.WeakValidation)
+// blob returns the layer's blob reference, under the plain-HTTP policy.
+func (l layerRef) blob(insecure registry.Insecure) (name.Digest, error) {
+	ref, err := insecure.ParseReference(l.image, name.WeakValidation)
 	if err != nil {
 		return name.Digest{}, err
-	}
-	if insecure != nil && insecure(ref.Context().RegistryStr()) {
-		if ref, err = name.ParseReference(l.image, name.WeakValidation, name.Insecure); err != nil {
-			return name.Digest{}, err
-		}
 	}
 	return ref.Context().Digest(l.digest.String()), nil
 }

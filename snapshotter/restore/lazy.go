@@ -112,12 +112,7 @@ func (l *Lazy) Unmount(ctx context.Context, mountpoint string) error {
 func registryHosts(o options) source.RegistryHosts {
 	return func(ref reference.Spec) ([]docker.RegistryHost, error) {
 		return docker.ConfigureDefaultRegistries(
-			docker.WithPlainHTTP(func(host string) (bool, error) {
-				if o.isInsecure(host) {
-					return true, nil
-				}
-				return docker.MatchLocalhost(host)
-			}),
+			docker.WithPlainHTTP(o.insecure.Match),
 			docker.WithAuthorizer(docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
 				reg, err := name.NewRegistry(host, name.WeakValidation)
 				if err != nil {

@@ -1,11 +1,10 @@
 package restore
 
 import (
-	"slices"
-
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/devcache/devcache/internal/registry"
 	"github.com/devcache/devcache/snapshotter/metrics"
 )
 
@@ -13,13 +12,14 @@ import (
 type Opt func(*options)
 
 type options struct {
-	insecure []string
+	insecure registry.Insecure
 	keychain authn.Keychain
 	metrics  *metrics.Metrics
 }
 
 // WithInsecureRegistries lets the restorers reach these registries (host or
-// host:port) over plain HTTP.
+// host:port) over plain HTTP, besides loopback, localhost and *.localhost
+// (internal/registry's rule).
 func WithInsecureRegistries(hosts ...string) Opt {
 	return func(o *options) { o.insecure = append(o.insecure, hosts...) }
 }
@@ -42,8 +42,6 @@ func newOptions(opts []Opt) options {
 	}
 	return o
 }
-
-func (o options) isInsecure(host string) bool { return slices.Contains(o.insecure, host) }
 
 func (o options) remote() []remote.Option {
 	return []remote.Option{remote.WithAuthFromKeychain(o.keychain)}

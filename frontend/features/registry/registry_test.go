@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	cerrdefs "github.com/containerd/errdefs"
+	"github.com/containerd/errdefs"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -51,5 +51,5 @@ func TestFetchManifest(t *testing.T) {
 	assert.Equal(t, d, d2)
 
 	_, _, err = FetchManifest(ctx, reg+"/ns/missing:1", Options{})
-	require.ErrorIs(t, err, cerrdefs.ErrNotFound)
+	require.ErrorIs(t, err, errdefs.ErrNotFound)
 }
