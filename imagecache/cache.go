@@ -120,7 +120,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		auth = []HostCredentials{*creds}
 	}
 	pctx, end := res.begin(ctx, PhaseKey)
-	in, err := c.Keyer.Inputs(pctx, req.Workspace, req.vars, auth)
+	in, err := c.Keyer.Inputs(pctx, req.Workspace, config, req.vars, auth)
 	end(err)
 	if err != nil {
 		return failIn(PhaseKey, err)

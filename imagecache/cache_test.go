@@ -25,9 +25,16 @@ import (
 // flow's decisions can be checked one by one; integration/imagecache runs
 // the same flow against the real parts.
 
-type fakeKeyer struct{ err error }
+type fakeKeyer struct {
+	err error
+	// configs records the configuration content each call was given.
+	configs *[][]byte
+}
 
-func (k fakeKeyer) Inputs(context.Context, Workspace, Variables, []HostCredentials) (*cachekey.Inputs, error) {
+func (k fakeKeyer) Inputs(_ context.Context, _ Workspace, config []byte, _ Variables, _ []HostCredentials) (*cachekey.Inputs, error) {
+	if k.configs != nil {
+		*k.configs = append(*k.configs, config)
+	}
 	if k.err != nil {
 		return nil, k.err
 	}
@@ -145,7 +152,7 @@ func newWorkspace(t *testing.T) Request {
 }
 
 func cacheRef(t *testing.T) string {
-	in, err := fakeKeyer{}.Inputs(context.Background(), Workspace{}, Variables{}, nil)
+	in, err := fakeKeyer{}.Inputs(context.Background(), Workspace{}, nil, Variables{}, nil)
 	require.NoError(t, err)
 	return "proxy:5000/projects/p1/image-build:" + in.Key().Encoded()
 }
@@ -201,6 +208,20 @@ func TestHitFallbackSaidOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, PullLazy, res.Pull.Mode)
 	assert.Empty(t, res.Warnings, "a lazy pull says nothing")
+}
+
+// The key is computed from the configuration Get read (once), the one
+// its variables came from.
+func TestKeyFromTheConfigReadOnce(t *testing.T) {
+	c, _, _, _, _ := newCache()
+	var configs [][]byte
+	c.Keyer = fakeKeyer{configs: &configs}
+	r := newWorkspace(t)
+	want, err := os.ReadFile(r.Workspace.Config)
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), r)
+	require.NoError(t, err)
+	assert.Equal(t, [][]byte{want}, configs)
 }
 
 func TestMissRebuildNeverPushes(t *testing.T) {
@@ -306,7 +327,7 @@ func TestHitLineIsPlainOnStatus(t *testing.T) {
 	c, _, reg, _, _ := newCache()
 	var status strings.Builder
 	c.Status = &status
-	in, _ := fakeKeyer{}.Inputs(context.Background(), Workspace{}, Variables{}, nil)
+	in, _ := fakeKeyer{}.Inputs(context.Background(), Workspace{}, nil, Variables{}, nil)
 	reg.images["proxy:5000/projects/p1/image-build:"+in.Key().Encoded()] = &CachedImage{Ref: "r", Digest: "d", Labels: map[string]string{BuildSecondsLabel: "85"}}
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)

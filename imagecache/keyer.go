@@ -26,8 +26,8 @@ var _ Keyer = HostKeyer{}
 
 // Inputs implements Keyer. The proxy's credentials are offered to the proxy
 // host only; other registries get the docker config's.
-func (k HostKeyer) Inputs(ctx context.Context, ws Workspace, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error) {
-	in, err := hostkey.Compute(ctx, ws.Config, hostkey.Options{
+func (k HostKeyer) Inputs(ctx context.Context, ws Workspace, config []byte, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error) {
+	in, err := hostkey.ComputeData(ctx, ws.Config, config, hostkey.Options{
 		Subst:     vars.Substituter(),
 		Keychain:  keychain(creds),
 		Insecure:  k.Insecure,

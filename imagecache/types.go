@@ -16,9 +16,10 @@ type Workspace struct {
 }
 
 // Keyer computes the cache key of a workspace's configuration, resolving a
-// directly referenced image and every Feature to their digests.
+// directly referenced image and every Feature to their digests. config is
+// the content of ws.Config, read once by the caller.
 type Keyer interface {
-	Inputs(ctx context.Context, ws Workspace, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error)
+	Inputs(ctx context.Context, ws Workspace, config []byte, vars Variables, creds []HostCredentials) (*cachekey.Inputs, error)
 }
 
 // Credentials issues registry credentials for (project, purpose).

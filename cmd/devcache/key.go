@@ -53,7 +53,7 @@ from a cached image's dev.devcache.cache-key labels (why a lookup missed).`,
 				return err
 			}
 			insecure := proxy.insecure.list(ctx, proxy.proxy)
-			in, err := imagecache.HostKeyer{Insecure: insecure, Platforms: ps}.Inputs(ctx, w, vars, nil)
+			in, err := imagecache.HostKeyer{Insecure: insecure, Platforms: ps}.Inputs(ctx, w, config, vars, nil)
 			if err != nil {
 				return err
 			}

@@ -35,12 +35,18 @@ type Options struct {
 // Compute returns the cache-key inputs of the devcontainer.json at path;
 // Inputs.Key() is the key the frontend writes into the image built from it.
 func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, error) {
-	in := cachekey.Inputs{Platforms: opt.Platforms}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return in, err
+		return cachekey.Inputs{Platforms: opt.Platforms}, err
 	}
-	in.DevcontainerJSON = data
+	return ComputeData(ctx, path, data, opt)
+}
+
+// ComputeData is Compute for the devcontainer.json at path whose content
+// the caller has read already (data): files next to it are read from
+// path's folder.
+func ComputeData(ctx context.Context, path string, data []byte, opt Options) (cachekey.Inputs, error) {
+	in := cachekey.Inputs{Platforms: opt.Platforms, DevcontainerJSON: data}
 	raw, err := devcontainer.Parse(filepath.Base(path), data)
 	if err != nil {
 		return in, err

@@ -126,7 +126,7 @@ func build(t *testing.T, s *testenv.Stack, dir string, opt buildOpt) (*image, er
 			{Type: bkclient.ExporterOCI, Output: func(map[string]string) (io.WriteCloser, error) { return nopCloser{&ociTar}, nil }},
 			{Type: bkclient.ExporterLocal, OutputDir: out.root},
 		},
-	}, "devcache-frontend-test", builder.Build, ch)
+	}, "devcache-frontend-test", deterministic(builder.Build), ch)
 	wg.Wait()
 	if err != nil {
 		t.Logf("build output:\n%s", logs.String())

@@ -17,14 +17,15 @@ import (
 func BenchmarkKey(b *testing.B) {
 	s := testenvGet(b)
 	ws := demoWorkspace(b)
-	vars := imagecache.ReadVariables(ws, mustRead(b, ws.Config), func(n string) (string, bool) {
+	config := mustRead(b, ws.Config)
+	vars := imagecache.ReadVariables(ws, config, func(n string) (string, bool) {
 		if n == "DEVCACHE_REGISTRY" {
 			return s.Registry, true
 		}
 		return "", false
 	})
 	for b.Loop() {
-		_, err := imagecache.HostKeyer{}.Inputs(b.Context(), ws, vars, nil)
+		_, err := imagecache.HostKeyer{}.Inputs(b.Context(), ws, config, vars, nil)
 		require.NoError(b, err)
 	}
 }

@@ -195,7 +195,7 @@ func cacheKey(t *testing.T, e *env, ws, project string) string {
 	w := imagecache.Workspace{Folder: ws, Config: filepath.Join(ws, ".devcontainer", "devcontainer.json")}
 	config, err := os.ReadFile(w.Config)
 	require.NoError(t, err)
-	in, err := imagecache.HostKeyer{}.Inputs(t.Context(), w, imagecache.ReadVariables(w, config, nil), []imagecache.HostCredentials{*creds})
+	in, err := imagecache.HostKeyer{}.Inputs(t.Context(), w, config, imagecache.ReadVariables(w, config, nil), []imagecache.HostCredentials{*creds})
 	require.NoError(t, err)
 	return in.Key().Encoded()
 }
