@@ -24,7 +24,10 @@ const (
 	annotationMetadata     = "dev.containers.metadata"
 	manifestFile           = "manifest.json"
 	dockerConfigDir        = "/run/devcache/docker"
-	layerFile              = "devcontainer-feature.tar"
+	// caDir holds the CA secret in the resolve step: SSL_CERT_DIR names
+	// it, and Go still reads the image's bundle at its default path.
+	caDir     = "/run/devcache/certs"
+	layerFile = "devcontainer-feature.tar"
 )
 
 // oci resolves an OCI Feature. BuildKit cannot resolve its manifest
@@ -102,7 +105,9 @@ func (r *resolver) insecure(registry string) bool {
 //     llb.HTTP source with that Authorization header;
 //   - running from its image: the frontend runs itself in a build step
 //     (resolve-feature-manifest: a full registry client with the token flow,
-//     anonymous or with the docker config in DEVCACHE_REGISTRY_AUTH_SECRET);
+//     anonymous or with the docker config in DEVCACHE_REGISTRY_AUTH_SECRET;
+//     the image's CA bundle plus the CA certificates in
+//     DEVCACHE_REGISTRY_CA_SECRET verify https registries);
 //   - in-process: the same registry client, from the client's process with
 //     its docker credentials.
 //
@@ -129,6 +134,9 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 		}
 		if id := r.o.registryAuthSecret; id != "" {
 			ro = append(ro, llb.AddSecret(dockerConfigDir+"/config.json", llb.SecretID(id), llb.SecretOptional))
+		}
+		if id := r.o.registryCASecret; id != "" {
+			ro = append(ro, llb.AddSecret(caDir+"/ca.crt", llb.SecretID(id)), llb.AddEnv("SSL_CERT_DIR", caDir))
 		}
 		out := r.self.Run(ro...).AddMount("/out", llb.Scratch())
 		dt, _, err := readFile(ctx, r.c, out, manifestFile)
