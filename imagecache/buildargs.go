@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/devcache/devcache/frontend/builder"
 	"github.com/devcache/devcache/frontend/devcontainer"
 )
 
@@ -28,7 +27,7 @@ func ReadVariables(ws Workspace, config []byte, lookup func(string) (string, boo
 	if rel, err := filepath.Rel(ws.Folder, filepath.Dir(ws.Config)); err == nil {
 		v.ConfigDir = filepath.ToSlash(rel)
 	}
-	for _, name := range builder.LocalEnvNames(config) {
+	for _, name := range devcontainer.LocalEnvNames(config) {
 		if val, ok := lookup(name); ok {
 			v.LocalEnv[name] = val
 		}
@@ -50,11 +49,11 @@ func (v Variables) Substituter() devcontainer.Substituter {
 // FrontendOpts passes the values to the frontend as build args.
 func (v Variables) FrontendOpts() map[string]string {
 	opts := map[string]string{
-		"build-arg:" + builder.ArgWorkspaceFolder: v.WorkspaceFolder,
-		"build-arg:" + builder.ArgConfigDir:       v.ConfigDir,
+		"build-arg:" + devcontainer.ArgWorkspaceFolder: v.WorkspaceFolder,
+		"build-arg:" + devcontainer.ArgConfigDir:       v.ConfigDir,
 	}
 	for name, val := range v.LocalEnv {
-		opts["build-arg:"+builder.ArgLocalEnvPrefix+name] = val
+		opts["build-arg:"+devcontainer.ArgLocalEnvPrefix+name] = val
 	}
 	return opts
 }

@@ -48,9 +48,10 @@ func (c *fakeCreds) Issue(_ context.Context, _ string, p contract.Purpose) (*Hos
 }
 
 type fakeRegistry struct {
-	images  map[string]*CachedImage
-	err     error
-	mu      sync.Mutex // cacheSources looks candidates up concurrently
+	images map[string]*CachedImage
+	err    error
+	mu     sync.Mutex // cacheSources looks candidates up concurrently
+	// lookups counts every call: Lookup and Tags.
 	lookups int
 }
 
@@ -68,6 +69,9 @@ func (r *fakeRegistry) Lookup(_ context.Context, ref string, _ *HostCredentials)
 }
 
 func (r *fakeRegistry) Tags(context.Context, string, *HostCredentials) ([]string, error) {
+	r.mu.Lock()
+	r.lookups++
+	r.mu.Unlock()
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -217,16 +221,21 @@ func TestBypasses(t *testing.T) {
 	for name, tc := range map[string]struct {
 		mutate func(*Cache, *Request)
 		reason string
+		// lookups is how many registry calls the bypass still makes.
+		lookups int
+		// warned: the reason is also a warning (a missing setting or a
+		// failure); a choice (a switch, a flag) is not.
+		warned bool
 	}{
-		"no project":         {func(_ *Cache, r *Request) { r.Project = "" }, "no project set (--project, $DEVCACHE_PROJECT)"},
-		"no proxy":           {func(c *Cache, _ *Request) { c.ProxyHost = "" }, "no devcache-proxy set (--proxy, $DEVCACHE_PROXY)"},
-		"runner switch":      {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner"},
-		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache"},
-		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable"},
-		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed"},
+		"no project":         {func(_ *Cache, r *Request) { r.Project = "" }, "no project set (--project, $DEVCACHE_PROJECT)", 0, true},
+		"no proxy":           {func(c *Cache, _ *Request) { c.ProxyHost = "" }, "no devcache-proxy set (--proxy, $DEVCACHE_PROXY)", 0, true},
+		"runner switch":      {func(c *Cache, _ *Request) { c.Disabled = true }, "disabled on this runner", 0, false},
+		"--skip-image-cache": {func(_ *Cache, r *Request) { r.SkipImageCache = true }, "--skip-image-cache", 0, false},
+		"proxy down":         {func(c *Cache, _ *Request) { c.Credentials.(*fakeCreds).err = errors.New("dial tcp: refused") }, "devcache-proxy unreachable", 0, true},
+		"registry down":      {func(c *Cache, _ *Request) { c.Registry.(*fakeRegistry).err = cerrdefs.ErrUnavailable }, "cache lookup failed", 1, true},
 		"proxy switch off": {func(c *Cache, _ *Request) {
 			c.Credentials.(*fakeCreds).err = fmt.Errorf("the image cache is disabled on this runner: %w", cerrdefs.ErrPermissionDenied)
-		}, "building without the cache, no lookup, no push: the image cache is disabled on this runner"},
+		}, "building without the cache, no lookup, no push: the image cache is disabled on this runner", 0, false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, reg, b, _ := newCache()
@@ -238,14 +247,11 @@ func TestBypasses(t *testing.T) {
 			assert.Contains(t, res.Reason, tc.reason)
 			require.Len(t, b.reqs, 1, "the environment is still built")
 			assert.Empty(t, b.reqs[0].Push, "nothing is pushed when the cache is bypassed")
-			if name == "no project" || name == "no proxy" || name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
-				assert.Zero(t, reg.lookups, "no lookup")
-			}
-			if name == "runner switch" || name == "--skip-image-cache" || name == "proxy switch off" {
+			assert.Equal(t, tc.lookups, reg.lookups, "registry calls")
+			if tc.warned {
+				assert.Equal(t, []string{res.Reason}, res.Warnings, "the reason is the one warning")
+			} else {
 				assert.Empty(t, res.Warnings, "a choice is not a warning")
-			}
-			if name == "no project" || name == "no proxy" {
-				assert.Equal(t, []string{res.Reason}, res.Warnings, "a missing setting is a warning")
 			}
 		})
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/devcache/devcache/prebuild/runner"
 	"github.com/devcache/devcache/prebuild/status"
 	"github.com/devcache/devcache/prebuild/trigger"
+	"github.com/devcache/devcache/registryproxy/lease"
 )
 
 func newPrebuildServeCommand() *cobra.Command {
@@ -118,12 +119,8 @@ func serveConfig(ctx context.Context, o *prebuildOptions, path, httpAddr, holder
 	if err != nil {
 		return err
 	}
-	lease, err := o.lease()
-	if err != nil {
-		return err
-	}
 	pr := &pushRunner{o: o, cfg: cfg}
-	d := &trigger.Dispatcher{Lease: lease, Holder: holder, TTL: cfg.LeaseTTL.Duration, Run: pr.run}
+	d := &trigger.Dispatcher{Lease: o.lease(ctx), Holder: holder, TTL: cfg.LeaseTTL.Duration, Run: pr.run, Catalog: cat}
 	svc := &trigger.Service{Config: cfg, Secret: secret, Dispatcher: d, Catalog: cat}
 	if httpAddr != "" {
 		var ids []string
@@ -208,8 +205,19 @@ func repoName(remote string) string {
 	return n
 }
 
-// lease is where the class leases are held: this process (one runner
-// host).
-func (o *prebuildOptions) lease() (trigger.Lease, error) {
-	return &trigger.LocalLease{}, nil
+// lease is where the class leases are held: devcache-proxy's lease
+// endpoint with --proxy (every runner host against that proxy agrees),
+// else this process (one runner host).
+func (o *prebuildOptions) lease(ctx context.Context) trigger.Lease {
+	if o.runner.proxy == "" {
+		log.G(ctx).Warn("no --proxy: class leases are held in this process, so only this host is kept to one prebuild per class")
+		return &trigger.LocalLease{}
+	}
+	return &trigger.ProxyLease{Client: func(ctx context.Context, project string) (*lease.Client, error) {
+		c, err := o.credentials(ctx, project)
+		if err != nil {
+			return nil, err
+		}
+		return &lease.Client{Host: o.runner.proxy, Username: c.Username, Password: c.Password}, nil
+	}}
 }

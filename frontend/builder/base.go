@@ -25,34 +25,31 @@ import (
 	"github.com/devcache/devcache/frontend/llbgen"
 )
 
-// imageBase resolves "image" to a digest through BuildKit and returns the
-// pinned base with its config, and the digest (recorded in the cache key).
-func imageBase(ctx context.Context, c client.Client, bc *dockerui.Client, image string, p ocispecs.Platform) (llbgen.Base, digest.Digest, error) {
-	named, err := reference.ParseNormalizedNamed(image)
+// imageBase is the base of an image configuration for platform p: image
+// (normalised by keyinputs.Image) pinned to dgst, the digest in the key,
+// with its config for p. written is "image" as devcontainer.json has it
+// (substituted), for the step's name.
+func imageBase(ctx context.Context, c client.Client, bc *dockerui.Client, written string, image reference.Named, dgst digest.Digest, p ocispecs.Platform) (llbgen.Base, error) {
+	pinned, err := reference.WithDigest(reference.TrimNamed(image), dgst)
 	if err != nil {
-		return llbgen.Base{}, "", fmt.Errorf("image %q: %w: %w", image, err, cerrdefs.ErrInvalidArgument)
+		return llbgen.Base{}, err
 	}
-	named = reference.TagNameOnly(named)
-	_, dgst, cfg, err := c.ResolveImageConfig(ctx, named.String(), sourceresolver.Opt{
-		LogName:  "resolve image config for " + named.String(),
+	_, _, cfg, err := c.ResolveImageConfig(ctx, pinned.String(), sourceresolver.Opt{
+		LogName:  "resolve image config for " + image.String(),
 		ImageOpt: &sourceresolver.ResolveImageOpt{Platform: &p, ResolveMode: bc.ImageResolveMode.String()},
 	})
 	if err != nil {
-		return llbgen.Base{}, "", fmt.Errorf("resolving image %s: %w", image, err)
-	}
-	pinned, err := reference.WithDigest(reference.TrimNamed(named), dgst)
-	if err != nil {
-		return llbgen.Base{}, "", err
+		return llbgen.Base{}, fmt.Errorf("resolving image %s: %w", written, err)
 	}
 	img, err := parseImage(cfg)
 	if err != nil {
-		return llbgen.Base{}, "", err
+		return llbgen.Base{}, err
 	}
-	st, err := llb.Image(pinned.String(), llb.Platform(p), dockerui.WithInternalName("base image "+image)).WithImageConfig(cfg)
+	st, err := llb.Image(pinned.String(), llb.Platform(p), dockerui.WithInternalName("base image "+written)).WithImageConfig(cfg)
 	if err != nil {
-		return llbgen.Base{}, "", err
+		return llbgen.Base{}, err
 	}
-	return llbgen.Base{State: st, Image: img}, dgst, nil
+	return llbgen.Base{State: st, Image: img}, nil
 }
 
 func parseImage(cfg []byte) (*dockerspec.DockerOCIImage, error) {
@@ -76,35 +73,18 @@ type dockerfile struct {
 	context llb.State
 }
 
-// loadDockerfile finds build.dockerfile relative to devcontainer.json: in
-// the local that holds devcontainer.json when it is inside that folder,
-// else in the build context.
-func loadDockerfile(ctx context.Context, c client.Client, bc *dockerui.Client, o options, b *devcontainer.Build) (*dockerfile, error) {
-	df := &dockerfile{}
-	var src llb.State
-	if p := o.inConfigDir(b.Dockerfile); !strings.HasPrefix(p, "../") && p != ".." {
-		df.path = p
-		src = o.dockerfileLocal("load Dockerfile "+b.Dockerfile, p, p+".dockerignore")
-	} else {
-		p := path.Clean(path.Join(o.contextDir, b.Dockerfile))
-		if strings.HasPrefix(p, "../") {
-			return nil, fmt.Errorf("build.dockerfile %q is outside the build context: %w", b.Dockerfile, cerrdefs.ErrInvalidArgument)
-		}
-		df.path = p
-		main, err := bc.MainContext(ctx, llb.IncludePatterns([]string{p}))
-		if err != nil {
-			return nil, err
-		}
-		src = *main
-	}
-	dt, ref, err := readFile(ctx, c, src, df.path)
+// loadDockerfile is build.dockerfile, relative to devcontainer.json, as
+// the key source read it (source.file), and the build context.
+func loadDockerfile(ctx context.Context, bc *dockerui.Client, s *source, b *devcontainer.Build) (*dockerfile, error) {
+	o := s.o
+	f, err := s.file(ctx, b.Dockerfile)
 	if err != nil {
 		return nil, fmt.Errorf("reading Dockerfile %s: %w", b.Dockerfile, err)
 	}
-	if df.def, err = ref.ToState(); err != nil {
+	df := &dockerfile{path: f.path, data: f.data}
+	if df.def, err = f.ref.ToState(); err != nil {
 		return nil, err
 	}
-	df.data = dt
 
 	ctxDir := b.Context
 	if ctxDir == "" {

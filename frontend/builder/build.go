@@ -10,11 +10,10 @@ import (
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/pb"
-	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/devcontainer"
+	"github.com/devcache/devcache/frontend/keyinputs"
 	"github.com/devcache/devcache/frontend/llbgen"
 )
 
@@ -46,15 +45,30 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, withSource(err, src, nil)
 	}
-	cfg := raw.Substitute(o.subst)
 	featuresRange := raw.Source.Range("features")
-
-	fs, genFeatures, err := loadFeatures(ctx, c, o, src, cfg)
+	ks := newSource(c, bc, o, raw)
+	kc := keyinputs.Config{Filename: o.filename, Data: src.Data, Raw: raw, Subst: o.subst}
+	if lockRequest {
+		fs, err := keyinputs.Features(ctx, kc, raw.Substitute(o.subst), ks)
+		if err != nil {
+			return nil, withSource(err, src, &featuresRange)
+		}
+		return lockfileResult(fs), nil
+	}
+	key, err := keyinputs.Collect(ctx, kc, ks)
 	if err != nil {
 		return nil, withSource(err, src, &featuresRange)
 	}
-	if lockRequest {
-		return lockfileResult(fs), nil
+	cfg := key.Config
+	genFeatures := make([]llbgen.Feature, 0, len(key.Features))
+	for _, f := range key.Features {
+		gf := llbgen.Feature{Feature: f, Files: f.Content.(llb.State)}
+		for _, e := range cfg.Features {
+			if e.ID == f.Ref.UserID {
+				gf.Location = src.Location([]*pb.Range{pbRange(e.Range)})
+			}
+		}
+		genFeatures = append(genFeatures, gf)
 	}
 
 	var df *dockerfile
@@ -63,7 +77,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			src.Warn(ctx, "build.options ignored (no BuildKit frontend equivalent): "+strings.Join(ignored, " "),
 				client.WarnOpts{Range: []*pb.Range{pbRange(raw.Source.Range("build", "options"))}})
 		}
-		if df, err = loadDockerfile(ctx, c, bc, o, cfg.Build); err != nil {
+		if df, err = loadDockerfile(ctx, bc, ks, cfg.Build); err != nil {
 			return nil, withSource(err, src, rangeOf(raw, "build", "dockerfile"))
 		}
 	}
@@ -75,22 +89,15 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 			p = *tp
 		}
 		// Every image of a multi-platform build carries the key over all its platforms.
-		inputs := cachekey.Inputs{DevcontainerJSON: src.Data, Platforms: keyPlatforms(&bc.Config)}
+		inputs := key.Inputs
+		inputs.Platforms = keyPlatforms(&bc.Config)
 		var base llbgen.Base
 		if df != nil {
-			inputs.Dockerfile = df.data
 			if base, err = dockerfileBase(ctx, c, bc, df, cfg.Build, p); err != nil {
 				return nil, err
 			}
-		} else {
-			var dgst digest.Digest
-			if base, dgst, err = imageBase(ctx, c, bc, cfg.Image, p); err != nil {
-				return nil, withSource(err, src, rangeOf(raw, "image"))
-			}
-			inputs.ImageDigest = dgst
-		}
-		for _, f := range fs {
-			inputs.Features = append(inputs.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
+		} else if base, err = imageBase(ctx, c, bc, cfg.Image, key.Image, inputs.ImageDigest, p); err != nil {
+			return nil, withSource(err, src, rangeOf(raw, "image"))
 		}
 		// --label values first: the cache-key labels must not be overridden.
 		labels := maps.Clone(bc.Labels)

@@ -49,5 +49,11 @@ func (r refFS) ReadDir(ctx context.Context, dir string) ([]features.Entry, error
 }
 
 func (r refFS) ReadFile(ctx context.Context, name string) ([]byte, error) {
-	return r.ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+	dt, err := r.ref.ReadFile(ctx, client.ReadRequest{Filename: name})
+	if err != nil {
+		if _, serr := r.ref.StatFile(ctx, client.StatRequest{Path: name}); serr != nil {
+			return nil, missing(name)
+		}
+	}
+	return dt, err
 }

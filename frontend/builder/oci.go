@@ -2,7 +2,6 @@ package builder
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -18,74 +17,57 @@ import (
 	"github.com/devcache/devcache/frontend/features/registry"
 )
 
-// Media types of a Feature artifact.
+// Files of the manifest fetch.
 const (
-	mediaTypeFeatureConfig = "application/vnd.devcontainers"
-	annotationMetadata     = "dev.containers.metadata"
-	manifestFile           = "manifest.json"
-	dockerConfigDir        = "/run/devcache/docker"
+	manifestFile    = "manifest.json"
+	dockerConfigDir = "/run/devcache/docker"
 	// caDir holds the CA secret in the resolve step: SSL_CERT_DIR names
 	// it, and Go still reads the image's bundle at its default path.
 	caDir     = "/run/devcache/certs"
 	layerFile = "devcontainer-feature.tar"
 )
 
-// oci resolves an OCI Feature. BuildKit cannot resolve its manifest
-// (ResolveImageConfig rejects the devcontainers config media type), so the
-// manifest is fetched by fetchManifest: by tag (re-resolved on every build)
-// or by digest (a digest reference or a lockfile pin, verified). The layer
-// is then fetched with llb.ImageBlob, which uses the client session's
-// registry credentials (docker login), and unpacked with a copy.
-func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolved, error) {
-	pinned := ref.Digest
-	if pin, ok := r.lock.Pin(ref.UserID); ok && pinned == "" {
-		pinned = pin.Integrity
-	}
+// Manifest implements keyinputs.Source. BuildKit cannot resolve a Feature
+// manifest (ResolveImageConfig rejects the devcontainers config media
+// type), so fetchManifest fetches it: by tag (re-resolved on every build) or
+// by digest (a digest reference or a lockfile pin, verified by Collect).
+func (s *source) Manifest(ctx context.Context, ref features.Ref) ([]byte, error) {
 	scheme := "https"
-	if r.insecure(ref.Registry) {
+	if s.insecure(ref.Registry) {
 		scheme = "http"
 	}
 	what := ":" + ref.Tag
-	if pinned != "" {
-		what = "@" + pinned
+	if ref.Digest != "" {
+		what = "@" + ref.Digest
 	}
-	dt, err := r.fetchManifest(ctx, ref, scheme, what, pinned)
-	if err != nil {
-		return nil, fmt.Errorf("fetching the manifest of Feature %s: %w", ref.String(), err)
-	}
-	dgst := digest.FromBytes(dt)
-	if pinned != "" && dgst.String() != pinned {
-		return nil, fmt.Errorf("feature %q: manifest digest %s does not match %s: %w", ref.UserID, dgst, pinned, cerrdefs.ErrFailedPrecondition)
-	}
-	var m ocispecs.Manifest
-	if err := json.Unmarshal(dt, &m); err != nil {
-		return nil, fmt.Errorf("feature %s: manifest: %w: %w", ref.String(), err, cerrdefs.ErrInvalidArgument)
-	}
-	if m.Config.MediaType != mediaTypeFeatureConfig || len(m.Layers) == 0 {
-		return nil, fmt.Errorf("feature %s: not a Dev Container Feature (config media type %q, %d layers): %w",
-			ref.String(), m.Config.MediaType, len(m.Layers), cerrdefs.ErrInvalidArgument)
-	}
-	blob := llb.ImageBlob(ref.Registry+"/"+ref.Repository+"@"+m.Layers[0].Digest.String(),
+	return s.fetchManifest(ctx, ref, scheme, what, ref.Digest)
+}
+
+// Layer implements keyinputs.Source with llb.ImageBlob, which uses the
+// client session's registry credentials (docker login); the layer is
+// unpacked with a copy.
+func (s *source) Layer(ctx context.Context, ref features.Ref, layer ocispecs.Descriptor, metadata bool) ([]byte, any, error) {
+	blob := llb.ImageBlob(ref.Resource()+"@"+layer.Digest.String(),
 		llb.Filename(layerFile), dockerui.WithInternalName("fetch Feature "+ref.String()))
-	files := unpack(blob, layerFile, "unpack Feature "+ref.String())
-	fref, err := solve(ctx, r.c, files)
+	fref, err := solve(ctx, s.c, unpack(blob, layerFile, "unpack Feature "+ref.String()))
 	if err != nil {
-		return nil, fmt.Errorf("fetching the layer of Feature %s: %w", ref.String(), err)
+		return nil, nil, err
 	}
-	meta := []byte(m.Annotations[annotationMetadata])
-	if len(meta) == 0 {
+	var meta []byte
+	if metadata {
 		if meta, err = fref.ReadFile(ctx, client.ReadRequest{Filename: features.MetadataFile}); err != nil {
-			return nil, fmt.Errorf("feature %s: %w", ref.String(), err)
+			return nil, nil, fmt.Errorf("feature %s: %w", ref.String(), err)
 		}
 	}
-	return r.finish(ctx, ref, fref, meta, dgst.String(), ref.Registry+"/"+ref.Repository+"@"+dgst.String())
+	st, err := fref.ToState()
+	return meta, st, err
 }
 
 // insecure reports whether a registry is reached over plain HTTP: loopback
 // hosts (as BuildKit and the reference CLI do for localhost) and the ones
 // listed in DEVCACHE_INSECURE_REGISTRIES.
-func (r *resolver) insecure(registry string) bool {
-	if r.o.insecure[registry] {
+func (s *source) insecure(registry string) bool {
+	if s.o.insecure[registry] {
 		return true
 	}
 	host := registry
@@ -112,7 +94,7 @@ func (r *resolver) insecure(registry string) bool {
 //     its docker credentials.
 //
 // Tags are re-resolved on every build; digests are verified.
-func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, what, pinned string) ([]byte, error) {
+func (s *source) fetchManifest(ctx context.Context, ref features.Ref, scheme, what, pinned string) ([]byte, error) {
 	var checksum digest.Digest
 	if pinned != "" {
 		d, err := digest.Parse(pinned)
@@ -122,7 +104,7 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 		checksum = d
 	}
 	name := dockerui.WithInternalName("resolve Feature " + ref.String())
-	if _, header := r.o.featureAuth[ref.Registry]; !header && r.self != nil {
+	if _, header := s.o.featureAuth[ref.Registry]; !header && s.self != nil {
 		args := []string{"/bin/devcache-frontend", "resolve-feature-manifest", "--out", "/out/" + manifestFile}
 		if scheme == "http" {
 			args = append(args, "--insecure")
@@ -132,17 +114,17 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 		if checksum == "" {
 			ro = append(ro, llb.IgnoreCache)
 		}
-		if id := r.o.registryAuthSecret; id != "" {
+		if id := s.o.registryAuthSecret; id != "" {
 			ro = append(ro, llb.AddSecret(dockerConfigDir+"/config.json", llb.SecretID(id), llb.SecretOptional))
 		}
-		if id := r.o.registryCASecret; id != "" {
+		if id := s.o.registryCASecret; id != "" {
 			ro = append(ro, llb.AddSecret(caDir+"/ca.crt", llb.SecretID(id)), llb.AddEnv("SSL_CERT_DIR", caDir))
 		}
-		out := r.self.Run(ro...).AddMount("/out", llb.Scratch())
-		dt, _, err := readFile(ctx, r.c, out, manifestFile)
+		out := s.self.Run(ro...).AddMount("/out", llb.Scratch())
+		dt, _, err := readFile(ctx, s.c, out, manifestFile)
 		return dt, err
 	}
-	if _, header := r.o.featureAuth[ref.Registry]; !header {
+	if _, header := s.o.featureAuth[ref.Registry]; !header {
 		dt, _, err := registry.FetchManifest(ctx, ref.Registry+"/"+ref.Repository+what, registry.Options{Insecure: scheme == "http"})
 		return dt, err
 	}
@@ -154,8 +136,8 @@ func (r *resolver) fetchManifest(ctx context.Context, ref features.Ref, scheme, 
 	if checksum != "" {
 		opts = append(opts, llb.Checksum(checksum))
 	}
-	opts = append(opts, llb.AuthHeaderSecret(r.o.featureAuth[ref.Registry]))
+	opts = append(opts, llb.AuthHeaderSecret(s.o.featureAuth[ref.Registry]))
 	url := fmt.Sprintf("%s://%s/v2/%s/manifests/%s", scheme, ref.Registry, ref.Repository, what[1:])
-	dt, _, err := readFile(ctx, r.c, llb.HTTP(url, opts...), manifestFile)
+	dt, _, err := readFile(ctx, s.c, llb.HTTP(url, opts...), manifestFile)
 	return dt, err
 }

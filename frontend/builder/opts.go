@@ -10,18 +10,9 @@ import (
 )
 
 // Frontend options, read from the build args (buildx --build-arg, buildctl
-// --opt build-arg:NAME=…) so every selection path can pass them.
+// --opt build-arg:NAME=…) so every selection path can pass them; the
+// substitution's values come as devcontainer.Arg* build args.
 const (
-	// ArgLocalEnvPrefix: build-arg "localEnv:NAME" is ${localEnv:NAME}. The
-	// devcache CLI passes the values it computed the key with under these
-	// names (ArgLocalEnvPrefix, ArgWorkspaceFolder, ArgConfigDir).
-	ArgLocalEnvPrefix = "localEnv:"
-	// ArgWorkspaceFolder is ${localWorkspaceFolder}.
-	ArgWorkspaceFolder = "localWorkspaceFolder"
-	// ArgConfigDir is devcontainer.json's folder relative to the build
-	// context (default: the folder of the filename option when it has one,
-	// "." for .devcontainer.json, else ".devcontainer").
-	ArgConfigDir = "DEVCACHE_CONFIG_DIR"
 	// argFeatureAuth maps registries to build secrets holding the
 	// Authorization header for Feature manifests:
 	// "registry=secretid[,registry=secretid…]".
@@ -86,8 +77,8 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 	}
 	o.configDir = path.Dir(o.filename)
 	switch {
-	case bc.BuildArgs[ArgConfigDir] != "":
-		o.contextDir = path.Clean(bc.BuildArgs[ArgConfigDir])
+	case bc.BuildArgs[devcontainer.ArgConfigDir] != "":
+		o.contextDir = path.Clean(bc.BuildArgs[devcontainer.ArgConfigDir])
 	case path.Base(o.filename) == ".devcontainer.json":
 		o.contextDir = o.configDir
 	case o.configDir != ".":
@@ -98,10 +89,10 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 	args := bc.BuildArgs
 	o.subst = devcontainer.Substituter{
 		LocalEnv: func(name string) (string, bool) {
-			v, ok := args[ArgLocalEnvPrefix+name]
+			v, ok := args[devcontainer.ArgLocalEnvPrefix+name]
 			return v, ok
 		},
-		LocalWorkspaceFolder: args[ArgWorkspaceFolder],
+		LocalWorkspaceFolder: args[devcontainer.ArgWorkspaceFolder],
 	}
 	o.registryAuthSecret = args[argRegistryAuthSecret]
 	o.registryCASecret = args[argRegistryCASecret]

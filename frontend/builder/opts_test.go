@@ -3,6 +3,7 @@ package builder
 import (
 	"testing"
 
+	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/stretchr/testify/assert"
 )
@@ -17,7 +18,7 @@ func TestContextDir(t *testing.T) {
 	} {
 		bc := &dockerui.Client{Config: dockerui.Config{BuildArgs: map[string]string{}}}
 		if tc.arg != "" {
-			bc.BuildArgs[ArgConfigDir] = tc.arg
+			bc.BuildArgs[devcontainer.ArgConfigDir] = tc.arg
 		}
 		o := parseOptionsFrom(bc, map[string]string{keyFilename: tc.filename}, "sess")
 		assert.Equal(t, tc.want, o.contextDir, tc.filename)
@@ -39,7 +40,7 @@ func TestOptions(t *testing.T) {
 	assert.Equal(t, "other", o.dfSession)
 	assert.Equal(t, "devcontainer.json", o.filename)
 
-	r := &resolver{o: o}
+	r := &source{o: o}
 	for reg, want := range map[string]bool{
 		"localhost:5000": true, "127.0.0.1:5765": true, "[::1]:5000": true, "reg.internal:5000": true,
 		"ghcr.io": false, "10.0.0.1:5000": false,
@@ -59,9 +60,4 @@ func TestVariableArgs(t *testing.T) {
 	assert.Equal(t, []string{"localEnv:TAG", "localWorkspaceFolder", "localEnv:HOME"}, names)
 	assert.Equal(t, []string{"1.0", "", ""}, values)
 	assert.Equal(t, []int32{2, 3, 3}, lines)
-}
-
-func TestLocalEnvNames(t *testing.T) {
-	got := LocalEnvNames([]byte(`{"a": "${localEnv:USER}", "b": "${env:TOKEN}", "c": "${localEnv:HOME:/root}", "d": "${localEnv:USER}", "e": "${localWorkspaceFolder}"}`))
-	assert.Equal(t, []string{"USER", "TOKEN", "HOME"}, got)
 }

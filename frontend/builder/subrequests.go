@@ -3,10 +3,10 @@ package builder
 import (
 	"bytes"
 	"context"
-	"regexp"
 	"sort"
 	"strings"
 
+	"github.com/devcache/devcache/frontend/devcontainer"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -38,21 +38,10 @@ func handlers(src *dockerui.Source, o options) dockerui.RequestHandler {
 	}
 }
 
-var outlineVarRE = regexp.MustCompile(`\$\{(localEnv|env):([^}:]+)(?::([^}:]*))?[^}]*\}|\$\{(localWorkspaceFolder|localWorkspaceFolderBasename|containerWorkspaceFolder|containerWorkspaceFolderBasename)\}`)
-
-// LocalEnvNames lists the names of the ${localEnv:NAME} and ${env:NAME}
-// variables data refers to, first occurrence each: the values a client
-// passes as ArgLocalEnvPrefix+NAME build args.
-func LocalEnvNames(data []byte) []string {
-	var names []string
-	seen := map[string]bool{}
-	for _, m := range outlineVarRE.FindAllSubmatch(data, -1) {
-		if n := string(m[2]); len(m[1]) > 0 && !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	return names
+// workspaceVariables are the variables ArgWorkspaceFolder gives.
+var workspaceVariables = map[string]bool{
+	"localWorkspaceFolder": true, "localWorkspaceFolderBasename": true,
+	"containerWorkspaceFolder": true, "containerWorkspaceFolderBasename": true,
 }
 
 // variableArgs lists the build args that ${localEnv:…} and
@@ -60,22 +49,22 @@ func LocalEnvNames(data []byte) []string {
 func variableArgs(data []byte) []outline.Arg {
 	var args []outline.Arg
 	seen := map[string]bool{}
-	for _, m := range outlineVarRE.FindAllSubmatchIndex(data, -1) {
+	for _, v := range devcontainer.Variables(data) {
 		var name, value, desc string
-		if m[2] >= 0 {
-			name = ArgLocalEnvPrefix + string(data[m[4]:m[5]])
-			if m[6] >= 0 {
-				value = string(data[m[6]:m[7]])
-			}
-			desc = "value of ${" + string(data[m[2]:m[3]]) + ":" + string(data[m[4]:m[5]]) + "}"
+		if n, ok := v.LocalEnv(); ok {
+			name = devcontainer.ArgLocalEnvPrefix + n
+			value, _ = v.Default()
+			desc = "value of ${" + v.Kind + ":" + n + "}"
+		} else if workspaceVariables[v.Kind] && len(v.Args) == 0 {
+			name, desc = devcontainer.ArgWorkspaceFolder, "the workspace folder on the machine that asked for the build"
 		} else {
-			name, desc = ArgWorkspaceFolder, "the workspace folder on the machine that asked for the build"
+			continue
 		}
 		if seen[name] {
 			continue
 		}
 		seen[name] = true
-		line := clamp32(bytes.Count(data[:m[0]], []byte("\n")) + 1)
+		line := clamp32(bytes.Count(data[:v.Start], []byte("\n")) + 1)
 		args = append(args, outline.Arg{
 			Name: name, Description: desc, Value: strings.TrimSpace(value),
 			Location: &pb.Location{Ranges: []*pb.Range{{Start: &pb.Position{Line: line}, End: &pb.Position{Line: line}}}},

@@ -3,7 +3,6 @@ package devcontainer
 import (
 	"maps"
 	"path"
-	"regexp"
 	"strings"
 )
 
@@ -26,26 +25,24 @@ type Substituter struct {
 	ContainerEnv func(name string) (string, bool)
 }
 
-var varRE = regexp.MustCompile(`\$\{(.*?)\}`)
-
 // String substitutes the variables in s.
 func (s Substituter) String(in string) string {
 	return varRE.ReplaceAllStringFunc(in, func(m string) string {
-		args := strings.Split(m[2:len(m)-1], ":")
-		switch args[0] {
+		v := parseVariable(m[2 : len(m)-1])
+		args := append([]string{v.Kind}, v.Args...)
+		switch v.Kind {
 		case "localEnv", "env":
-			if len(args) < 2 || args[1] == "" {
+			name, ok := v.LocalEnv()
+			if !ok {
 				return m
 			}
 			if s.LocalEnv != nil {
-				if v, ok := s.LocalEnv(args[1]); ok {
-					return v
+				if val, ok := s.LocalEnv(name); ok {
+					return val
 				}
 			}
-			if len(args) > 2 {
-				return args[2]
-			}
-			return ""
+			def, _ := v.Default()
+			return def
 		case "containerEnv":
 			if s.ContainerEnv == nil || len(args) < 2 || args[1] == "" {
 				return m
@@ -126,17 +123,17 @@ func substSlice(s Substituter, in []string) []string {
 // "${localEnv:DEVCACHE_REGISTRY}/base" that became "/base").
 func (s Substituter) EmptyLocalEnv(in string) []string {
 	var names []string
-	for _, m := range varRE.FindAllStringSubmatch(in, -1) {
-		args := strings.Split(m[1], ":")
-		if (args[0] != "localEnv" && args[0] != "env") || len(args) != 2 || args[1] == "" {
+	for _, v := range Variables([]byte(in)) {
+		name, ok := v.LocalEnv()
+		if _, hasDefault := v.Default(); !ok || hasDefault {
 			continue
 		}
 		if s.LocalEnv != nil {
-			if v, ok := s.LocalEnv(args[1]); ok && v != "" {
+			if val, ok := s.LocalEnv(name); ok && val != "" {
 				continue
 			}
 		}
-		names = append(names, args[1])
+		names = append(names, name)
 	}
 	return names
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"slices"
+	"strings"
 
 	cerrdefs "github.com/containerd/errdefs"
 )
@@ -13,9 +15,23 @@ import (
 // when the configuration file name starts with a dot).
 const LockfileName = "devcontainer-lock.json"
 
+// LockfileFor is the lockfile's name next to the configuration file
+// config (a slash path or a base name): devcontainer-lock.json, or
+// .devcontainer-lock.json when the configuration's name starts with a dot
+// (.devcontainer.json), as the reference CLI names it.
+func LockfileFor(config string) string {
+	if strings.HasPrefix(path.Base(config), ".") {
+		return "." + LockfileName
+	}
+	return LockfileName
+}
+
 // Lockfile is devcontainer-lock.json.
 type Lockfile struct {
 	Features map[string]Locked `json:"features"`
+
+	// name is the file's name as read (ParseLockfileNamed), for messages.
+	name string
 }
 
 // Locked pins one Feature.
@@ -29,12 +45,18 @@ type Locked struct {
 // ParseLockfile parses a lockfile (strict JSON, as the CLI reads it). An
 // empty file is an empty lockfile.
 func ParseLockfile(data []byte) (*Lockfile, error) {
-	l := &Lockfile{Features: map[string]Locked{}}
+	return ParseLockfileNamed(LockfileName, data)
+}
+
+// ParseLockfileNamed is ParseLockfile for the file name (as LockfileFor
+// gives it), which its errors and the pins' mismatch errors name.
+func ParseLockfileNamed(name string, data []byte) (*Lockfile, error) {
+	l := &Lockfile{Features: map[string]Locked{}, name: name}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return l, nil
 	}
 	if err := json.Unmarshal(data, l); err != nil {
-		return nil, fmt.Errorf("%s: %w: %w", LockfileName, err, cerrdefs.ErrInvalidArgument)
+		return nil, fmt.Errorf("%s: %w: %w", name, err, cerrdefs.ErrInvalidArgument)
 	}
 	if l.Features == nil {
 		l.Features = map[string]Locked{}
@@ -51,6 +73,14 @@ func (l *Lockfile) Pin(userID string) (Locked, bool) {
 	return e, ok
 }
 
+// Name is the lockfile's name: as read, or LockfileName.
+func (l *Lockfile) Name() string {
+	if l == nil || l.name == "" {
+		return LockfileName
+	}
+	return l.name
+}
+
 // Check returns an error (errdefs.ErrFailedPrecondition) when f resolved
 // to a different digest than the lockfile pins.
 func (l *Lockfile) Check(f *Feature) error {
@@ -60,7 +90,7 @@ func (l *Lockfile) Check(f *Feature) error {
 	}
 	if e.Integrity != f.Digest.String() {
 		return fmt.Errorf("feature %q: digest %s does not match %s pinned in %s: %w",
-			f.Ref.UserID, f.Digest, e.Integrity, LockfileName, cerrdefs.ErrFailedPrecondition)
+			f.Ref.UserID, f.Digest, e.Integrity, l.Name(), cerrdefs.ErrFailedPrecondition)
 	}
 	return nil
 }

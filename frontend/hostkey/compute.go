@@ -2,23 +2,17 @@ package hostkey
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	iofs "io/fs"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/google/go-containerregistry/pkg/authn"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/devcache/devcache/frontend/cachekey"
 	"github.com/devcache/devcache/frontend/devcontainer"
-	"github.com/devcache/devcache/frontend/features"
-	"github.com/devcache/devcache/frontend/features/registry"
+	"github.com/devcache/devcache/frontend/keyinputs"
 	"github.com/devcache/devcache/frontend/metadata"
 )
 
@@ -64,81 +58,17 @@ func Compute(ctx context.Context, path string, opt Options) (cachekey.Inputs, er
 	if err != nil {
 		return in, err
 	}
-	cfg := raw.Substitute(opt.Subst)
-	dir := filepath.Dir(path)
-
-	lockName := features.LockfileName
-	if strings.HasPrefix(filepath.Base(path), ".") {
-		lockName = "." + lockName
-	}
-	var lock *features.Lockfile
-	if dt, err := os.ReadFile(filepath.Join(dir, lockName)); err == nil {
-		if lock, err = features.ParseLockfile(dt); err != nil {
-			return in, err
-		}
-	}
-	fs, err := features.Order(ctx, &resolver{dir: dir, opt: opt, lock: lock}, cfg.Features, features.OrderOpt{
-		Override: cfg.OverrideFeatureInstallOrder, Subst: opt.Subst.String, Source: raw.Source,
-	})
+	res, err := keyinputs.Collect(ctx, keyinputs.Config{
+		Filename: filepath.Base(path), Data: data, Raw: raw, Subst: opt.Subst,
+	}, source{dir: filepath.Dir(path), opt: opt})
 	if err != nil {
 		return in, err
 	}
-	for _, f := range fs {
-		if err := lock.Check(f); err != nil {
-			return in, err
-		}
-		in.Features = append(in.Features, cachekey.Feature{ID: f.Ref.UserID, Digest: f.Digest})
-	}
 	// The frontend writes this label (with the base image's entries); a
 	// configuration that makes it too large fails here, before a build.
-	if _, err := metadata.Label(nil, fs, raw); err != nil {
-		return in, wrapAt(raw.Source, err, []string{"customizations"})
+	if _, err := metadata.Label(nil, res.Features, raw); err != nil {
+		return in, raw.Source.WrapAt(err, "customizations")
 	}
-
-	if cfg.Build != nil {
-		// Relative to devcontainer.json, possibly "../Dockerfile": the
-		// user's own project, read like the build will.
-		df := filepath.Join(dir, filepath.FromSlash(cfg.Build.Dockerfile))
-		if in.Dockerfile, err = os.ReadFile(df); err != nil { //nolint:gosec // see above
-			if errors.Is(err, iofs.ErrNotExist) {
-				err = fmt.Errorf("the Dockerfile %s: %w", df, cerrdefs.ErrNotFound)
-			}
-			return in, wrapAt(raw.Source, err, []string{"build", "dockerfile"}, []string{"dockerFile"})
-		}
-		return in, nil
-	}
-	ref := imageRef(cfg.Image)
-	reg, _, _ := strings.Cut(ref, "/")
-	_, d, err := registry.FetchManifest(ctx, ref, registry.Options{Insecure: opt.insecure(reg), Keychain: opt.Keychain})
-	if err == nil && d == "" {
-		err = fmt.Errorf("image %s: no digest: %w", cfg.Image, cerrdefs.ErrNotFound)
-	}
-	if err != nil {
-		if names := opt.Subst.EmptyLocalEnv(raw.Image); len(names) > 0 {
-			err = fmt.Errorf("${localEnv:%s} is empty or unset, so the image is %q: %w", strings.Join(names, "}, ${localEnv:"), cfg.Image, err)
-		}
-		return in, raw.Source.WrapAt(err, "image")
-	}
-	in.ImageDigest = d
-	return in, nil
-}
-
-// wrapAt locates err at the first of paths that devcontainer.json has.
-func wrapAt(src *devcontainer.Source, err error, paths ...[]string) error {
-	for _, p := range paths {
-		if _, ok := src.Lookup(p...); ok {
-			return src.WrapAt(err, p...)
-		}
-	}
-	return err
-}
-
-// imageRef adds the tag BuildKit defaults to (latest) when there is neither
-// tag nor digest; registries default like docker's (docker.io/library).
-func imageRef(image string) string {
-	last := image[strings.LastIndex(image, "/")+1:]
-	if !strings.Contains(last, ":") && !strings.Contains(last, "@") {
-		return image + ":latest"
-	}
-	return image
+	res.Inputs.Platforms = opt.Platforms
+	return res.Inputs, nil
 }

@@ -1,6 +1,6 @@
 // Package hostkey computes a workspace's cache key on the runner host,
-// without BuildKit, for the devcache CLI: the same inputs the frontend labels
-// the image with (frontend/cachekey), resolved with the same rules
-// (frontend/features: install order, folder digests, archive metadata,
-// lockfile pins) and the same registry client (frontend/features/registry).
+// without BuildKit, for the devcache CLI. It provides only a
+// keyinputs.Source (files from disk, tarballs over HTTP, manifests and
+// blobs with frontend/features/registry); what is collected and by which
+// rules is frontend/keyinputs, the same code the frontend runs.
 package hostkey

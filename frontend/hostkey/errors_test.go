@@ -35,7 +35,7 @@ func TestErrorsPointAtTheEntry(t *testing.T) {
 		},
 		"missing local Feature": {
 			config: "{\n  \"image\": \"127.0.0.1:1/x\",\n  \"features\": {\n    \"./gone\": {}\n  }\n}\n",
-			pos:    devcontainer.Position{Line: 4, Column: 5}, path: `features["./gone"]`, msg: "gone/devcontainer-feature.json: not found", kind: cerrdefs.ErrNotFound,
+			pos:    devcontainer.Position{Line: 4, Column: 5}, path: `features["./gone"]`, msg: "gone/devcontainer-feature.json not found", kind: cerrdefs.ErrNotFound,
 		},
 		"empty localEnv in image": {
 			config: "{\n  \"image\": \"${localEnv:DEVCACHE_TEST_REGISTRY}/base/debian:bookworm\"\n}\n",

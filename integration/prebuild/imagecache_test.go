@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,20 +32,9 @@ func TestCLIThroughImageCache(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bins := map[string]string{}
-	for _, b := range []string{"devcache", "devcache-proxy"} {
-		bins[b] = filepath.Join(dir, b)
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bins[b], "github.com/devcache/devcache/cmd/"+b).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-	}
+	bins := buildBins(t, ctx, dir, "devcache", "devcache-proxy")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	proxyHost := l.Addr().String()
-	require.NoError(t, l.Close())
-	pstate := filepath.Join(dir, "proxy")
-	p := testenv.StartProc(t, filepath.Join(dir, "proxy.log"), s.Env(), bins["devcache-proxy"], "serve", "--addr", proxyHost, "--debug-addr", "127.0.0.1:0", "--state-dir", pstate)
-	p.WaitSocket(t, filepath.Join(pstate, "admin.sock"))
+	proxyHost, pstate := startProxy(t, s, bins["devcache-proxy"], dir)
 
 	h := newHost(t, s, filepath.Join(dir, "h"))
 	project := projectName(t)

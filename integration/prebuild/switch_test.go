@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,23 +29,12 @@ func TestCacheSwitchOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
-	bins := map[string]string{}
-	for _, b := range []string{"devcache", "devcache-proxy"} {
-		bins[b] = filepath.Join(dir, b)
-		out, err := exec.CommandContext(ctx, "go", "build", "-o", bins[b], "github.com/devcache/devcache/cmd/"+b).CombinedOutput()
-		require.NoError(t, err, "%s", out)
-	}
+	bins := buildBins(t, ctx, dir, "devcache", "devcache-proxy")
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	proxyHost := l.Addr().String()
-	require.NoError(t, l.Close())
-	pstate := filepath.Join(dir, "proxy")
 	pcfg := filepath.Join(dir, "proxy.toml")
 	require.NoError(t, os.WriteFile(pcfg, []byte("version = 1\n[cache]\nenabled = false\n"), 0o600))
+	proxyHost, pstate := startProxy(t, s, bins["devcache-proxy"], dir, "--config", pcfg)
 	proxyLog := filepath.Join(dir, "proxy.log")
-	p := testenv.StartProc(t, proxyLog, s.Env(), bins["devcache-proxy"], "serve", "--config", pcfg, "--addr", proxyHost, "--debug-addr", "127.0.0.1:0", "--state-dir", pstate)
-	p.WaitSocket(t, filepath.Join(pstate, "admin.sock"))
 
 	h := newHost(t, s, filepath.Join(dir, "h"))
 	project := projectName(t)

@@ -30,3 +30,20 @@ func TestPurpose(t *testing.T) {
 		t.Error("unknown purpose valid")
 	}
 }
+
+func TestKindOf(t *testing.T) {
+	for name, want := range map[string]Kind{
+		"prebuild":                             KindPrebuild,
+		"gitpod-runner-r1/projects/p/prebuild": KindPrebuild,
+		"projects/p/image-build":               KindImageBuild,
+	} {
+		if k, ok := KindOf(name); !ok || k != want {
+			t.Errorf("KindOf(%q) = %q, %v; want %q", name, k, ok, want)
+		}
+	}
+	for _, name := range []string{"", "projects/p/other", "projects/p/prebuildx"} {
+		if _, ok := KindOf(name); ok {
+			t.Errorf("KindOf(%q) is a kind", name)
+		}
+	}
+}

@@ -40,3 +40,11 @@ func SplitRepositoryName(name string) (project string, kind Kind, ok bool) {
 	}
 	return project, Kind(k), true
 }
+
+// KindOf is the kind a repository name ends in, whatever prefix a backend
+// layout puts in front of it (…/projects/<project>/<kind>); ok is false when
+// its last element is no known kind.
+func KindOf(name string) (Kind, bool) {
+	k := Kind(name[strings.LastIndex(name, "/")+1:])
+	return k, k.Valid()
+}

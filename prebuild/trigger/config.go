@@ -13,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/registryproxy/lease"
 )
 
 // Version is the only configuration version this binary reads.
@@ -149,8 +150,11 @@ func (c *Config) check() error {
 	if c.Debounce.Duration < 0 || c.MaxDelay.Duration < c.Debounce.Duration {
 		return bad("debounce must be positive and max_delay at least debounce")
 	}
-	if c.PollInterval.Duration < time.Second || c.LeaseTTL.Duration < time.Second {
-		return bad("poll_interval and lease_ttl must be at least 1s")
+	if c.PollInterval.Duration < time.Second {
+		return bad("poll_interval must be at least 1s")
+	}
+	if c.LeaseTTL.Duration < lease.MinTTL || c.LeaseTTL.Duration > lease.MaxTTL {
+		return bad("lease_ttl %s: want %s..%s (the proxy's lease lifetimes)", c.LeaseTTL.Duration, lease.MinTTL, lease.MaxTTL)
 	}
 	seen := map[string]bool{}
 	for i := range c.Projects {

@@ -8,21 +8,30 @@ import (
 	"sync"
 	"time"
 
+	"github.com/containerd/errdefs"
+
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/registryproxy/lease"
 )
 
-// Lease is held by one runner host at a time per key, in a place every host
-// reaches (devcache-proxy); it expires after its ttl unless renewed, so a
-// holder that dies frees it.
+// Lease is held by one runner host at a time per environment class, in a
+// place every host reaches (ProxyLease: devcache-proxy); it expires unless
+// renewed, so a holder that dies frees it.
 type Lease interface {
-	// Acquire takes key for holder; false (and no error) when another
-	// holder has it.
-	Acquire(ctx context.Context, key, holder string, ttl time.Duration) (bool, error)
-	// Renew extends holder's lease; an error when it is no longer held.
-	Renew(ctx context.Context, key, holder string, ttl time.Duration) error
-	// Release frees holder's lease.
-	Release(ctx context.Context, key, holder string) error
+	// Acquire takes the class's lease for holder and keeps it renewed
+	// until released. When another holder has it, the error is a
+	// *lease.HeldError (lease.IsHeld) naming that holder.
+	Acquire(ctx context.Context, project, class, holder string, ttl time.Duration) (Hold, error)
+}
+
+// Hold is an acquired class lease (a *lease.Held for ProxyLease).
+type Hold interface {
+	// Lost is closed when the lease was found taken by another holder
+	// (this one stalled past its TTL).
+	Lost() <-chan struct{}
+	// Release stops renewing and frees the lease.
+	Release(ctx context.Context) error
 }
 
 // Job is one prebuild to run.
@@ -37,7 +46,7 @@ type Job struct {
 	Queued time.Time `json:"queued"`
 }
 
-// LeaseKey names the lease of a project's class.
+// LeaseKey names a project's class in the dispatcher (and LocalLease).
 func LeaseKey(project, class string) string { return "prebuild/" + project + "/" + class }
 
 // JobState is a job the dispatcher holds: running here, or queued.
@@ -50,7 +59,10 @@ type JobState struct {
 // Dispatcher runs at most one prebuild per (project, class) across runner
 // hosts: a job runs only while this host holds the class's lease. A
 // trigger for a class that runs (here or elsewhere) is queued; a newer
-// trigger replaces the queued one (newest commit wins).
+// trigger replaces the queued one (newest commit wins). When a queued
+// push job gets the lease and the class's active prebuild (prebuild.Select)
+// is already at its commit — another host, or this one, has just built
+// it — the job is skipped, not run again.
 type Dispatcher struct {
 	Lease Lease
 	// Holder names this runner host in the lease.
@@ -60,6 +72,9 @@ type Dispatcher struct {
 	// again (default TTL/3).
 	Retry time.Duration
 	Run   func(ctx context.Context, j Job) error
+	// Catalog, when set, is read under the lease to skip push jobs whose
+	// commit the class's active prebuild already has.
+	Catalog prebuild.Catalog
 
 	mu      sync.Mutex
 	ctx     context.Context
@@ -145,12 +160,12 @@ func (d *Dispatcher) tryStart(k string) {
 	delete(d.queued, k)
 	d.mu.Unlock()
 
-	got, err := d.Lease.Acquire(ctx, k, d.Holder, d.TTL)
-	if err != nil || !got {
-		if err != nil {
-			log.G(ctx).Warn("prebuild lease", "key", k, "error", err)
+	hold, err := d.Lease.Acquire(ctx, j.Project, j.Class, d.Holder, d.TTL)
+	if err != nil {
+		if in, held := lease.IsHeld(err); held {
+			log.G(ctx).Info("prebuild queued: the class runs on another host", "project", j.Project, "class", j.Class, "commit", j.Commit, "holder", in.Holder, "since", in.AcquiredAt)
 		} else {
-			log.G(ctx).Info("prebuild queued: the class runs on another host", "project", j.Project, "class", j.Class, "commit", j.Commit)
+			log.G(ctx).Warn("prebuild lease", "key", k, "error", err)
 		}
 		d.mu.Lock()
 		delete(d.running, k)
@@ -164,41 +179,53 @@ func (d *Dispatcher) tryStart(k string) {
 	d.running[k] = JobState{Job: j, State: "running", Started: time.Now()}
 	d.mu.Unlock()
 	d.wg.Add(1)
-	go d.run(ctx, k, j)
+	go d.run(ctx, k, j, hold)
 }
 
-// run runs j while renewing its lease; losing the lease cancels it.
-func (d *Dispatcher) run(ctx context.Context, k string, j Job) {
+// current reports whether j is a push job the class's active prebuild
+// already has the commit of.
+func (d *Dispatcher) current(ctx context.Context, j Job) bool {
+	if d.Catalog == nil || j.Trigger != prebuild.TriggerPush {
+		return false
+	}
+	list, err := d.Catalog.List(ctx, j.Project)
+	if err != nil {
+		log.G(ctx).Warn("listing prebuilds before a push prebuild (running it)", "project", j.Project, "error", err)
+		return false
+	}
+	p, ok := prebuild.Select(list, j.Class, time.Now())
+	return ok && p.Commit == j.Commit
+}
+
+// run runs j while the lease is held; losing the lease cancels it.
+func (d *Dispatcher) run(ctx context.Context, k string, j Job, hold Hold) {
 	defer d.wg.Done()
 	rctx, cancel := context.WithCancelCause(ctx)
-	renewed := make(chan struct{})
+	watched := make(chan struct{})
 	go func() {
-		defer close(renewed)
-		t := time.NewTicker(d.TTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-rctx.Done():
-				return
-			case <-t.C:
-				if err := d.Lease.Renew(rctx, k, d.Holder, d.TTL); err != nil && rctx.Err() == nil {
-					cancel(fmt.Errorf("lost the prebuild lease %s: %w", k, err))
-					return
-				}
-			}
+		defer close(watched)
+		select {
+		case <-rctx.Done():
+		case <-hold.Lost():
+			cancel(fmt.Errorf("lost the prebuild lease of %s/%s: %w", j.Project, j.Class, errdefs.ErrAborted))
 		}
 	}()
-	log.G(ctx).Info("prebuild dispatched", "project", j.Project, "class", j.Class, "commit", j.Commit, "source", j.Source)
-	err := d.Run(rctx, j)
+	var err error
+	if d.current(rctx, j) {
+		log.G(ctx).Info("prebuild skipped: the class's active prebuild is at this commit", "project", j.Project, "class", j.Class, "commit", j.Commit, "source", j.Source)
+	} else {
+		log.G(ctx).Info("prebuild dispatched", "project", j.Project, "class", j.Class, "commit", j.Commit, "source", j.Source)
+		err = d.Run(rctx, j)
+	}
 	if cause := context.Cause(rctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		err = fmt.Errorf("%w (%w)", err, cause)
 	}
 	cancel(nil)
-	<-renewed
+	<-watched
 	if err != nil {
 		log.G(ctx).Error("prebuild failed", "project", j.Project, "class", j.Class, "commit", j.Commit, "error", err)
 	}
-	if err := d.Lease.Release(context.WithoutCancel(ctx), k, d.Holder); err != nil {
+	if err := hold.Release(context.WithoutCancel(ctx)); err != nil {
 		log.G(ctx).Warn("releasing the prebuild lease (it expires)", "key", k, "error", err)
 	}
 	d.mu.Lock()

@@ -2,65 +2,56 @@ package trigger
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/containerd/errdefs"
+	"github.com/devcache/devcache/registryproxy/lease"
 )
 
 // LocalLease is a Lease held in this process: one prebuild per class on
-// one runner host. Several hosts need the proxy's lease.
+// one runner host (serve without devcache-proxy). Several hosts need the
+// proxy's lease (ProxyLease). A hold lives as long as the process, so it
+// needs no expiry.
 type LocalLease struct {
-	mu     sync.Mutex
-	held   map[string]localHold
-	NowFor func() time.Time
+	mu   sync.Mutex
+	held map[string]*localHold
 }
 
 type localHold struct {
-	holder  string
-	expires time.Time
-}
-
-func (l *LocalLease) now() time.Time {
-	if l.NowFor != nil {
-		return l.NowFor()
-	}
-	return time.Now()
+	l    *LocalLease
+	key  string
+	info lease.Info
+	once sync.Once
 }
 
 // Acquire implements Lease.
-func (l *LocalLease) Acquire(_ context.Context, key, holder string, ttl time.Duration) (bool, error) {
+func (l *LocalLease) Acquire(_ context.Context, project, class, holder string, ttl time.Duration) (Hold, error) {
+	k := LeaseKey(project, class)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.held == nil {
-		l.held = map[string]localHold{}
+		l.held = map[string]*localHold{}
 	}
-	if h, ok := l.held[key]; ok && h.holder != holder && l.now().Before(h.expires) {
-		return false, nil
+	if h, ok := l.held[k]; ok {
+		return nil, &lease.HeldError{Info: h.info}
 	}
-	l.held[key] = localHold{holder: holder, expires: l.now().Add(ttl)}
-	return true, nil
+	now := time.Now().UTC()
+	h := &localHold{l: l, key: k, info: lease.Info{Key: k, Holder: holder, AcquiredAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl)}}
+	l.held[k] = h
+	return h, nil
 }
 
-// Renew implements Lease.
-func (l *LocalLease) Renew(_ context.Context, key, holder string, ttl time.Duration) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	h, ok := l.held[key]
-	if !ok || h.holder != holder || !l.now().Before(h.expires) {
-		return fmt.Errorf("lease %s is not held by %s: %w", key, holder, errdefs.ErrNotFound)
-	}
-	l.held[key] = localHold{holder: holder, expires: l.now().Add(ttl)}
-	return nil
-}
+// Lost implements Hold: a hold in this process is never taken over.
+func (h *localHold) Lost() <-chan struct{} { return nil }
 
-// Release implements Lease.
-func (l *LocalLease) Release(_ context.Context, key, holder string) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if h, ok := l.held[key]; ok && h.holder == holder {
-		delete(l.held, key)
-	}
+// Release implements Hold.
+func (h *localHold) Release(context.Context) error {
+	h.once.Do(func() {
+		h.l.mu.Lock()
+		defer h.l.mu.Unlock()
+		if h.l.held[h.key] == h {
+			delete(h.l.held, h.key)
+		}
+	})
 	return nil
 }

@@ -13,6 +13,10 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/prebuild"
+	"github.com/devcache/devcache/prebuild/phase"
+	"github.com/devcache/devcache/registryproxy/lease"
 )
 
 const sampleConfig = `version = 1
@@ -232,17 +236,62 @@ func TestDispatcherOnePerClass(t *testing.T) {
 	close(release)
 }
 
-func TestLocalLeaseExpires(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := &LocalLease{NowFor: func() time.Time { return now }}
+func TestLocalLeaseOneHolder(t *testing.T) {
+	l := &LocalLease{}
 	ctx := context.Background()
-	ok, err := l.Acquire(ctx, "k", "a", time.Minute)
-	require.True(t, ok)
+	h, err := l.Acquire(ctx, "web", "small", "a", time.Minute)
 	require.NoError(t, err)
-	ok, _ = l.Acquire(ctx, "k", "b", time.Minute)
-	require.False(t, ok)
-	now = now.Add(2 * time.Minute) // a died
-	ok, _ = l.Acquire(ctx, "k", "b", time.Minute)
-	require.True(t, ok, "an expired lease is free")
-	require.Error(t, l.Renew(ctx, "k", "a", time.Minute))
+	_, err = l.Acquire(ctx, "web", "small", "b", time.Minute)
+	in, held := lease.IsHeld(err)
+	require.True(t, held, "%v", err)
+	require.Equal(t, "a", in.Holder)
+	other, err := l.Acquire(ctx, "web", "large", "b", time.Minute)
+	require.NoError(t, err, "another class is free")
+	require.NoError(t, other.Release(ctx))
+	require.NoError(t, h.Release(ctx))
+	h2, err := l.Acquire(ctx, "web", "small", "b", time.Minute)
+	require.NoError(t, err, "released: free")
+	require.NoError(t, h.Release(ctx), "a second release of an old hold")
+	_, err = l.Acquire(ctx, "web", "small", "c", time.Minute)
+	_, held = lease.IsHeld(err)
+	require.True(t, held, "an old hold's release does not free the new holder's lease")
+	require.NoError(t, h2.Release(ctx))
 }
+
+// TestDispatcherSkipsCurrentCommit: a queued push whose commit the
+// class's active prebuild already has (another host built it meanwhile)
+// is skipped; a scheduled one and a newer commit run.
+func TestDispatcherSkipsCurrentCommit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cat := &memCatalog{list: []prebuild.Prebuild{{ID: "p1", Project: "web", EnvironmentClass: "small", Commit: commit(1), Phase: phase.Completed, Created: time.Now()}}}
+	ran := make(chan Job, 10)
+	d := &Dispatcher{Lease: &LocalLease{}, Holder: "a", TTL: time.Minute, Catalog: cat, Run: func(_ context.Context, j Job) error { ran <- j; return nil }}
+	go func() { _ = d.Serve(ctx) }()
+	next := func() string {
+		select {
+		case j := <-ran:
+			return j.Class + "@" + j.Commit + "/" + string(j.Trigger)
+		case <-time.After(5 * time.Second):
+			t.Fatal("nothing ran")
+			return ""
+		}
+	}
+	d.Trigger(Job{Project: "web", Class: "small", Commit: commit(1), Trigger: prebuild.TriggerPush})
+	d.Trigger(Job{Project: "web", Class: "small", Commit: commit(1), Trigger: prebuild.TriggerSchedule})
+	require.Equal(t, "small@"+commit(1)+"/schedule", next(), "the push at the active commit is skipped, a scheduled prebuild is not")
+	d.Trigger(Job{Project: "web", Class: "small", Commit: commit(2), Trigger: prebuild.TriggerPush})
+	require.Equal(t, "small@"+commit(2)+"/push", next())
+	d.Trigger(Job{Project: "web", Class: "large", Commit: commit(1), Trigger: prebuild.TriggerPush})
+	require.Equal(t, "large@"+commit(1)+"/push", next(), "another class has no active prebuild")
+	select {
+	case j := <-ran:
+		t.Fatalf("the push at the active prebuild's commit ran: %+v", j)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+type memCatalog struct{ list []prebuild.Prebuild }
+
+func (m *memCatalog) List(context.Context, string) ([]prebuild.Prebuild, error) { return m.list, nil }
+func (m *memCatalog) Delete(context.Context, prebuild.Prebuild) error             { return nil }

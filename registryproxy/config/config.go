@@ -15,6 +15,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/devcache/devcache/registryproxy/policy"
+	"github.com/devcache/devcache/registryproxy/token"
 )
 
 // Version is the only configuration version this binary reads.
@@ -85,13 +86,21 @@ type Auth struct {
 	Issuer string `toml:"issuer"`
 	// KeysFile is the shared key file (default <state_dir>/keys.json, created if missing).
 	KeysFile string `toml:"keys_file"`
-	// CredentialTTL is a runner credential's lifetime (default 15m).
+	// CredentialTTL is a runner credential's lifetime (default 15m, at
+	// least 10s; runners renew theirs before it ends).
 	CredentialTTL Duration `toml:"credential_ttl"`
 	// MaxCredentialTTL caps what the admin endpoint may be asked for (default 1h).
 	MaxCredentialTTL Duration `toml:"max_credential_ttl"`
 	// TokenTTL is an access token's lifetime (default 5m).
 	TokenTTL Duration `toml:"token_ttl"`
+	// ClockSkew is how long past its expiry (and before its start) a
+	// credential or token is still accepted (default 60s; "0s" for none).
+	ClockSkew *Duration `toml:"clock_skew"`
 }
+
+// MaxClockSkew bounds [auth] clock_skew: more would keep expired
+// credentials alive longer than their purpose.
+const MaxClockSkew = 5 * time.Minute
 
 // Cache configures the image cache policy.
 type Cache struct {
@@ -170,7 +179,8 @@ func Default() *Config {
 		Version: Version,
 		Server:  Server{Addr: "127.0.0.1:5000", StateDir: defaultStateDir(), DrainTimeout: Duration{30 * time.Second}},
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
-			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute}},
+			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute},
+			ClockSkew: &Duration{token.DefaultLeeway}},
 		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
 		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: policy.DefaultMetaTemplate},
 	}
@@ -220,6 +230,14 @@ func Parse(b []byte, c *Config) error {
 		if errors.As(err, &sm) {
 			return errors.New(sm.String())
 		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			if k := de.Key(); len(k) > 0 {
+				return fmt.Errorf("line %d, column %d: %s: %w", row, col, strings.Join(k, "."), err)
+			}
+			return fmt.Errorf("line %d, column %d: %w", row, col, err)
+		}
 		return err
 	}
 	return nil
@@ -245,8 +263,14 @@ func (c *Config) Finish() error {
 	if c.Auth.TokenTTL.Duration < time.Minute {
 		return errors.New("auth.token_ttl must be at least 1m (clients refresh at 60s)")
 	}
-	if c.Auth.CredentialTTL.Duration < time.Minute || c.Auth.CredentialTTL.Duration > c.Auth.MaxCredentialTTL.Duration {
-		return errors.New("auth.credential_ttl must be between 1m and auth.max_credential_ttl")
+	if c.Auth.CredentialTTL.Duration < token.MinCredentialTTL || c.Auth.CredentialTTL.Duration > c.Auth.MaxCredentialTTL.Duration {
+		return fmt.Errorf("auth.credential_ttl = %q must be between %s and auth.max_credential_ttl (%s)", c.Auth.CredentialTTL, token.MinCredentialTTL, c.Auth.MaxCredentialTTL)
+	}
+	if c.Auth.ClockSkew == nil {
+		c.Auth.ClockSkew = &Duration{token.DefaultLeeway}
+	}
+	if c.Auth.ClockSkew.Duration < 0 || c.Auth.ClockSkew.Duration > MaxClockSkew {
+		return fmt.Errorf("auth.clock_skew = %q must be between 0s and %s", c.Auth.ClockSkew, MaxClockSkew)
 	}
 	if c.Cache.PrebuildExpiry.Duration <= 0 {
 		c.Cache.PrebuildExpiry.Duration = 7 * 24 * time.Hour

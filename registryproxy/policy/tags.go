@@ -1,10 +1,11 @@
 package policy
 
 import (
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/devcache/devcache/internal/contract"
 )
 
 // DefaultExpiry is how long a cached image is served after its push.
@@ -23,9 +24,9 @@ type Expiry struct {
 }
 
 // For returns the expiry of the backend repository repo: Prebuild for the
-// ones whose last element is "prebuild", Cache for the others.
+// ones whose last element is the prebuild kind, Cache for the others.
 func (e Expiry) For(repo string) time.Duration {
-	if repo == "prebuild" || strings.HasSuffix(repo, "/prebuild") {
+	if k, _ := contract.KindOf(repo); k == contract.KindPrebuild {
 		return e.Prebuild
 	}
 	return e.Cache

@@ -61,7 +61,11 @@ func LoadAuthority(cfg *config.Config) (*keys.File, *token.Authority, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return kf, token.NewAuthority(ks, cfg.Auth.Issuer, cfg.Auth.Service), nil
+	a := token.NewAuthority(ks, cfg.Auth.Issuer, cfg.Auth.Service)
+	if cfg.Auth.ClockSkew != nil {
+		a.SetClockSkew(cfg.Auth.ClockSkew.Duration)
+	}
+	return kf, a, nil
 }
 
 // Issuer returns a local credential issuer for the configuration.

@@ -36,6 +36,8 @@ type Authority struct {
 	issuer  string
 	service string
 	now     func() time.Time
+	// leeway is the clock skew allowed on exp, nbf and iat.
+	leeway time.Duration
 
 	access      verifiedCache[*AccessClaims]
 	credentials verifiedCache[*CredentialClaims]
@@ -44,8 +46,12 @@ type Authority struct {
 // NewAuthority returns an authority for service (the JWT audience and the
 // WWW-Authenticate service) signing as issuer.
 func NewAuthority(keys *KeySet, issuer, service string) *Authority {
-	return &Authority{keys: keys, issuer: issuer, service: service, now: time.Now}
+	return &Authority{keys: keys, issuer: issuer, service: service, now: time.Now, leeway: DefaultLeeway}
 }
+
+// SetClockSkew sets the clock skew allowed when verifying (DefaultLeeway
+// unless set; 0 accepts nothing past exp). Call it before serving.
+func (a *Authority) SetClockSkew(d time.Duration) { a.leeway = d }
 
 // Service is the service name clients pass to the token endpoint.
 func (a *Authority) Service() string { return a.service }
@@ -58,8 +64,8 @@ func (a *Authority) IssueCredential(project string, purpose contract.Purpose, tt
 	if !purpose.Valid() {
 		return Credential{}, fmt.Errorf("purpose %q must be create, rebuild or refresh: %w", purpose, errdefs.ErrInvalidArgument)
 	}
-	if ttl < time.Minute {
-		return Credential{}, fmt.Errorf("credential lifetime %s is below one minute: %w", ttl, errdefs.ErrInvalidArgument)
+	if ttl < MinCredentialTTL {
+		return Credential{}, fmt.Errorf("credential lifetime %s is below %s: %w", ttl, MinCredentialTTL, errdefs.ErrInvalidArgument)
 	}
 	now := a.now().Truncate(time.Second)
 	exp := now.Add(ttl)
@@ -85,11 +91,11 @@ func (a *Authority) IssueCredential(project string, purpose contract.Purpose, tt
 
 // VerifyCredential checks a credential; errors are errdefs.ErrUnauthenticated.
 func (a *Authority) VerifyCredential(password string) (*CredentialClaims, error) {
-	if c, ok := a.credentials.get(password, a.now()); ok {
+	if c, ok := a.credentials.get(password, a.now(), a.leeway); ok {
 		return c, nil
 	}
 	var c CredentialClaims
-	if err := a.keys.parse(password, a.issuer, a.service+credentialAudienceSuffix, &c); err != nil {
+	if err := a.keys.parse(password, a.issuer, a.service+credentialAudienceSuffix, a.leeway, &c); err != nil {
 		return nil, fmt.Errorf("credential: %w: %w", err, errdefs.ErrUnauthenticated)
 	}
 	if !route.ValidComponent(c.Project) || !c.Purpose.Valid() || c.ID == "" {
@@ -131,11 +137,11 @@ func (a *Authority) IssueAccess(cred *CredentialClaims, access []Access, ttl tim
 // VerifyAccess checks a bearer access token. Verified tokens are cached
 // until they expire, so a request pays for one map lookup, not a signature check.
 func (a *Authority) VerifyAccess(tok string) (*AccessClaims, error) {
-	if c, ok := a.access.get(tok, a.now()); ok {
+	if c, ok := a.access.get(tok, a.now(), a.leeway); ok {
 		return c, nil
 	}
 	var c AccessClaims
-	if err := a.keys.parse(tok, a.issuer, a.service, &c); err != nil {
+	if err := a.keys.parse(tok, a.issuer, a.service, a.leeway, &c); err != nil {
 		return nil, fmt.Errorf("access token: %w: %w", err, errdefs.ErrUnauthenticated)
 	}
 	if c.Subject == "" || !route.ValidComponent(c.Project) {

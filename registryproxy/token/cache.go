@@ -21,11 +21,11 @@ type cached[C any] struct {
 	exp    time.Time
 }
 
-func (c *verifiedCache[C]) get(tok string, now time.Time) (C, bool) {
+func (c *verifiedCache[C]) get(tok string, now time.Time, leeway time.Duration) (C, bool) {
 	c.mu.RLock()
 	e, ok := c.m[tok]
 	c.mu.RUnlock()
-	if !ok || !now.Before(e.exp.Add(Leeway)) {
+	if !ok || !now.Before(e.exp.Add(leeway)) {
 		var zero C
 		return zero, false
 	}

@@ -12,8 +12,13 @@ import (
 // Algorithm is the only JWS algorithm issued and accepted.
 const Algorithm = "EdDSA"
 
-// Leeway is the clock skew allowed on exp, nbf and iat.
-const Leeway = 60 * time.Second
+// DefaultLeeway is the clock skew allowed on exp, nbf and iat unless an
+// authority is given another ([auth] clock_skew).
+const DefaultLeeway = 60 * time.Second
+
+// MinCredentialTTL is the shortest credential lifetime issued (tests use it
+// to make renewal observable; runners renew well before expiry).
+const MinCredentialTTL = 10 * time.Second
 
 // Key is one signing key named by its kid.
 type Key struct {
@@ -66,14 +71,14 @@ func (ks *KeySet) keyFunc(t *jwt.Token) (any, error) {
 }
 
 // parse verifies signature, algorithm, issuer, audience and time claims.
-func (ks *KeySet) parse(s, issuer, audience string, claims jwt.Claims) error {
+func (ks *KeySet) parse(s, issuer, audience string, leeway time.Duration, claims jwt.Claims) error {
 	_, err := jwt.ParseWithClaims(s, claims, ks.keyFunc,
 		jwt.WithValidMethods([]string{Algorithm}),
 		jwt.WithIssuer(issuer),
 		jwt.WithAudience(audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(Leeway),
+		jwt.WithLeeway(leeway),
 	)
 	return err
 }
