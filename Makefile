@@ -11,7 +11,7 @@ BIN_DIR   ?= bin
 
 export VERSION REVISION
 
-.PHONY: all build $(BINARIES) ca-bundle test test-short integration lint bench demo images frontend-image stack-up stack-down stack-status clean help
+.PHONY: all build $(BINARIES) ca-bundle test test-short integration lint bench screenshots demo images frontend-image stack-up stack-down stack-status clean help
 
 all: build
 
@@ -45,6 +45,9 @@ lint: ## gofmt, go vet, golangci-lint (when it installs from the module proxy), 
 
 bench: ## benchmarks, printed as figures and ratios measured side by side in one run
 	hack/bench
+
+screenshots: ## regenerate docs/images/prebuild-status.png from a real prebuild serve (needs root)
+	hack/screenshot-prebuild-status
 
 demo: ## the main job: a Dev Container built through the cache, cold then warm
 	hack/demo

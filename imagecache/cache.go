@@ -77,7 +77,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		return failIn(PhaseConfig, fmt.Errorf("reading the configuration: %w", err))
 	}
 	req.vars = ReadVariables(req.Workspace, config, c.LookupEnv)
-	reason, warning := c.bypassReason(req)
+	code, reason, warning := c.bypassReason(req)
 	var creds *HostCredentials
 	if reason == "" {
 		pctx, end := res.begin(ctx, PhaseCredentials)
@@ -86,9 +86,9 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		switch {
 		case cerrdefs.IsPermissionDenied(err):
 			// The proxy's cache switch is off: the runner's choice, not a fault.
-			reason = fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
+			code, reason = ReasonProxyDisabled, fmt.Sprintf("building without the cache, no lookup, no push: %v", err)
 		case err != nil:
-			reason, warning = fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
+			code, reason, warning = ReasonProxyUnreachable, fmt.Sprintf("devcache-proxy unreachable, building without the cache: %v", err), true
 		}
 	}
 	if warning {
@@ -111,7 +111,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	key := in.Key()
 	res.Key = key.String()
 	if reason != "" {
-		return c.buildWithoutCache(ctx, req, res, reason)
+		return c.buildWithoutCache(ctx, req, res, code, reason)
 	}
 	ref := c.ProxyHost + "/" + contract.RepositoryName(req.Project, contract.KindImageBuild) + ":" + key.Encoded()
 
@@ -128,7 +128,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	case cerrdefs.IsNotFound(err):
 		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
 	default:
-		return c.buildWithoutCache(ctx, req, res, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
+		return c.buildWithoutCache(ctx, req, res, ReasonLookupFailed, warn(ctx, res, "cache lookup failed, building without the cache: %v", err))
 	}
 
 	res.Outcome = OutcomeMiss
@@ -141,7 +141,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 		log.G(ctx).Info("reusing the build cache of an earlier image of the project", "image", s.Image, "why", s.Why, "differs", strings.Join(s.Differs, ","))
 	}
 	if !req.Purpose.MayPush() {
-		res.Reason = "rebuild credentials are pull-only: the image is built but not pushed to the cache"
+		res.ReasonCode, res.Reason = ReasonPullOnly, "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
@@ -156,7 +156,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
 	if err != nil && isPushError(err) {
-		res.Reason = warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
+		res.ReasonCode, res.Reason = ReasonPushRefused, warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
 		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
 	}
 	return err
@@ -172,22 +172,22 @@ type buildTarget struct {
 
 // bypassReason says why req is built without the cache, if it is; warning
 // marks the reasons that are a runner's missing setting, not a choice.
-func (c *Cache) bypassReason(req Request) (reason string, warning bool) {
+func (c *Cache) bypassReason(req Request) (code ReasonCode, reason string, warning bool) {
 	switch {
 	case c.Disabled:
-		return "the image cache is disabled on this runner: no lookup, no push", false
+		return ReasonDisabled, "the image cache is disabled on this runner: no lookup, no push", false
 	case req.SkipImageCache:
-		return "--skip-image-cache: no lookup, no push", false
+		return ReasonSkipped, "--skip-image-cache: no lookup, no push", false
 	case req.Project == "":
-		return "no project set (--project, $DEVCACHE_PROJECT): building without the cache", true
+		return ReasonNoProject, "no project set (--project, $DEVCACHE_PROJECT): building without the cache", true
 	case c.ProxyHost == "":
-		return "no devcache-proxy set (--proxy, $DEVCACHE_PROXY): building without the cache", true
+		return ReasonNoProxy, "no devcache-proxy set (--proxy, $DEVCACHE_PROXY): building without the cache", true
 	}
-	return "", false
+	return "", "", false
 }
 
-func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, reason string) error {
-	res.Outcome, res.Reason = OutcomeBypass, reason
+func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result, code ReasonCode, reason string) error {
+	res.Outcome, res.ReasonCode, res.Reason = OutcomeBypass, code, reason
 	if !slices.Contains(res.Warnings, reason) { // warnings are logged already
 		log.G(ctx).Info(reason)
 	}

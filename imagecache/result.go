@@ -53,6 +53,9 @@ type Result struct {
 	Waited bool `json:"waited_for_builder,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
+	// ReasonCode is Reason's fixed code (reasons.go), for scripts and
+	// metrics.
+	ReasonCode ReasonCode `json:"reason_code,omitempty"`
 	// Warnings are the problems that did not stop the environment.
 	Warnings []string `json:"warnings,omitempty"`
 	// Message, Phase, Position and ExitCode describe a failure (outcome

@@ -31,6 +31,7 @@ blob space is reclaimed by the registry's own garbage collection.`,
 			if err != nil {
 				return err
 			}
+			quietDistribution(cmd)
 			be, err := service.NewBackend(cmd.Context(), cfg, kf, true)
 			if err != nil {
 				return err

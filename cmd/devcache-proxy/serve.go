@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/sirupsen/logrus"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/internal/log"
@@ -22,6 +23,7 @@ registry under --state-dir and listens on 127.0.0.1:5000; --addr and
 				return err
 			}
 			ctx := cmd.Context()
+			quietDistribution(cmd)
 			svc, err := service.New(ctx, cfg)
 			if err != nil {
 				return err
@@ -33,4 +35,14 @@ registry under --state-dir and listens on 127.0.0.1:5000; --addr and
 	}
 	f.register(cmd, true)
 	return cmd
+}
+
+// quietDistribution keeps the embedded backend's (distribution's) records
+// out of the log below --log-level debug: it logs every 404 as an error,
+// and the proxy logs each request and its own failures already. At debug
+// they are in the one stream with the proxy's (internal/log.RouteLogrus).
+func quietDistribution(cmd *cobra.Command) {
+	if f := cmd.Flag("log-level"); f != nil && f.Value.String() != "debug" {
+		logrus.SetLevel(logrus.FatalLevel)
+	}
 }

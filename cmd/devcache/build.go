@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
@@ -12,6 +13,7 @@ import (
 	"github.com/devcache/devcache/imagecache"
 	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/metrics"
 	"github.com/devcache/devcache/internal/tracing"
 )
 
@@ -22,6 +24,7 @@ type buildFlags struct {
 	skipImageCache bool
 	noCache        bool
 	format         string
+	metricsFile    string
 }
 
 func newBuildCommand() *cobra.Command {
@@ -50,13 +53,18 @@ configuration (docs/devcache-build.md).`,
 				return err
 			}
 			res, err := runBuild(cmd.Context(), cmd, &o, &ws, &bf)
+			if res == nil {
+				res = &imagecache.Result{}
+			}
+			if err != nil && res.Outcome != imagecache.OutcomeError {
+				res.Fail(err)
+			}
+			if bf.metricsFile != "" {
+				if merr := metrics.AddToTextfile(bf.metricsFile, imagecache.ResultMetrics(res, time.Now())); merr != nil {
+					log.G(cmd.Context()).Warn("the run is not counted in --metrics-file", "error", merr)
+				}
+			}
 			if bf.format == "json" {
-				if res == nil {
-					res = &imagecache.Result{}
-				}
-				if err != nil && res.Outcome != imagecache.OutcomeError {
-					res.Fail(err)
-				}
 				if perr := printJSON(cmd.OutOrStdout(), res); perr != nil && err == nil {
 					return perr
 				}
@@ -79,6 +87,7 @@ configuration (docs/devcache-build.md).`,
 	f.BoolVar(&bf.noCache, "no-build-cache", false, "build without BuildKit's cache (deprecated: use --no-cache)")
 	_ = f.MarkDeprecated("no-build-cache", "use --no-cache, which now means BuildKit's cache as in buildx; --skip-image-cache skips devcache's image cache")
 	registerResultFormat(f, &bf.format)
+	f.StringVar(&bf.metricsFile, "metrics-file", os.Getenv("DEVCACHE_METRICS_FILE"), "add this run's outcome and durations to a Prometheus textfile-collector file, e.g. /var/lib/node_exporter/textfile/devcache.prom ($DEVCACHE_METRICS_FILE; docs/devcache-build.md)")
 	f.StringVar((*string)(&o.progress), "progress", string(progressui.AutoMode), "build progress: auto, plain, tty, rawjson or quiet")
 	return cmd
 }

@@ -3,9 +3,7 @@ package prebuild
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -25,10 +23,7 @@ import (
 // without the sync (the old code): the price of fresh code. Each start is
 // on a fresh runner host; the remote is hack/git-server's git daemon.
 func TestBenchPrebuildAtRef(t *testing.T) {
-	secs, _ := strconv.Atoi(os.Getenv("DEVCACHE_BENCH_PREBUILD_SETUP"))
-	if secs <= 0 {
-		t.Skip("set DEVCACHE_BENCH_PREBUILD_SETUP (seconds of setup), or run hack/bench-prebuild")
-	}
+	secs := benchSetupSeconds(t)
 	update := max(1, secs/12)
 	s := testenv.Get(t)
 	g := s.GitServer(t)
@@ -36,10 +31,7 @@ func TestBenchPrebuildAtRef(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	project := projectName(t)
-	setup := fmt.Sprintf(`start=$(date +%%s)
-mkdir -p /opt/sdk out
-i=0; while [ $i -lt 1000 ]; do echo "module $i" > /opt/sdk/f$i.txt; echo "obj $i" > out/o$i.o; i=$((i+1)); done
-left=$((%d - ($(date +%%s) - start))); [ $left -gt 0 ] && sleep $left; true`, secs)
+	setup := benchSetup(secs, "out", "")
 	js := fmt.Sprintf(`{"image": "busybox", "onCreateCommand": %q, "updateContentCommand": "sleep %d; cat src/*.txt > out/all.txt", "postCreateCommand": "true"}`, setup, update)
 	files := map[string]string{}
 	for i := range 40 {

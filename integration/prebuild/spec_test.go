@@ -28,20 +28,23 @@ func TestSpecAtEnvironmentStart(t *testing.T) {
 	defer cancel()
 	h := newHost(t, s, filepath.Join(t.TempDir(), "a"))
 	project := projectName(t)
-	// The prebuild writes a login profile; environments from it probe it.
+	// The prebuild writes a login profile (read by login shells) and gives
+	// root a login shell that, like bash with its bashrc, reads an rc file
+	// when interactive (ash's $ENV); environments from it probe them.
 	const js = `{"image": "busybox",
-		"onCreateCommand": "echo 'export PROBED=from-profile' >> /etc/profile",
+		"onCreateCommand": "echo 'export PROBED=from-profile' >> /etc/profile; echo 'export PROBED_I=from-rc' > /etc/shrc; printf '#!/bin/sh\\nENV=/etc/shrc exec /bin/sh \"$@\"\\n' > /bin/rcsh; chmod +x /bin/rcsh; sed -i 's|^root:\\(.*\\):/bin/sh$|root:\\1:/bin/rcsh|' /etc/passwd",
 		"remoteEnv": {"FROM_REMOTE": "r-${containerEnv:PROBED:unset}", "PATH": "${containerEnv:PATH}:/opt/remote-bin"},
 		"userEnvProbe": "%s",
-		"postCreateCommand": "echo \"$FROM_REMOTE|${PROBED:-none}|$PATH\" > /tmp/env-seen"}`
+		"postCreateCommand": "echo \"$FROM_REMOTE|${PROBED:-none}|${PROBED_I:-none}|$PATH\" > /tmp/env-seen"}`
 	ws, cfg := newProject(t, fmt.Sprintf(js, "loginShell"), nil)
 	_, err := h.runner(t).Run(ctx, runner.Request{Project: project, EnvironmentClass: "small", WorkspaceFolder: ws, ConfigFile: cfg})
 	require.NoError(t, err)
 
 	for probe, want := range map[string]string{
-		"loginShell":            "r-from-profile|from-profile|",
-		"loginInteractiveShell": "r-from-profile|from-profile|",
-		"none":                  "r-unset|none|",
+		"loginShell":            "r-from-profile|from-profile|none|",
+		"interactiveShell":      "r-unset|none|from-rc|",
+		"loginInteractiveShell": "r-from-profile|from-profile|from-rc|",
+		"none":                  "r-unset|none|none|",
 	} {
 		require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(js, probe)), 0o644))
 		r, err := h.creator().Create(ctx, environment.Request{ID: project + "-" + probe, Project: project, EnvironmentClass: "small", WorkspaceFolder: ws, ConfigFile: cfg})

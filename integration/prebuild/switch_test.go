@@ -67,7 +67,7 @@ func TestCacheSwitchOff(t *testing.T) {
 	assert.NotContains(t, res.Phases, "lookup")
 	assert.Equal(t, 1, strings.Count(stderr, "image cache is disabled on this runner"), "said once:\n%s", stderr)
 	assert.Equal(t, 1, strings.Count(stderr, "built the dev container"), "built once:\n%s", stderr)
-	assert.NotContains(t, stderr, "level=WARN", "the runner's switch is not a fault")
+	assert.NotContains(t, stderr, "level=warning", "the runner's switch is not a fault")
 	assert.NotContains(t, stderr, "push to the cache refused", "no push was tried")
 	assert.NotContains(t, stderr, "failed to push")
 

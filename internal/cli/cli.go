@@ -31,7 +31,7 @@ func NewRoot(name, short, long string) *cobra.Command {
 		Use:           name,
 		Short:         short,
 		Long:          long,
-		Version:       version.Version,
+		Version:       version.Get().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -39,6 +39,11 @@ func NewRoot(name, short, long string) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// One stream: the dependencies' logrus records (containerd,
+			// BuildKit, stargz-snapshotter, distribution) go to the same
+			// handler, at the same level and in the same format.
+			lvl, _ := log.ParseLevel(level)
+			log.RouteLogrus(l.With("component", name).Handler(), lvl)
 			cmd.SetContext(log.WithLogger(cmd.Context(), l.With("component", name)))
 			return nil
 		},

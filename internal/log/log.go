@@ -37,13 +37,16 @@ const (
 )
 
 // New builds a logger writing to w at the named level ("debug", "info",
-// "warn", "error") in the named format ("text" or "json").
+// "warn", "error") in the named format ("text" or "json"). Records are in
+// the ecosystem's form, as containerd's and BuildKit's logrus output:
+// lower-case level names ("level":"info") and durations as Go strings
+// ("1.5s"), not nanoseconds.
 func New(w io.Writer, level string, format Format) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
-		return nil, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+	lvl, err := ParseLevel(level)
+	if err != nil {
+		return nil, err
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
+	opts := &slog.HandlerOptions{Level: lvl, ReplaceAttr: ecosystemForm}
 	switch format {
 	case FormatText, "":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
@@ -51,5 +54,47 @@ func New(w io.Writer, level string, format Format) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	default:
 		return nil, fmt.Errorf("invalid --log-format %q: want text or json", format)
+	}
+}
+
+// ParseLevel reads a --log-level value.
+func ParseLevel(level string) (slog.Level, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(strings.ToUpper(level))); err != nil {
+		return 0, fmt.Errorf("invalid --log-level %q: want debug, info, warn or error", level)
+	}
+	return lvl, nil
+}
+
+// ecosystemForm writes levels as logrus names them and durations as Go
+// duration strings.
+func ecosystemForm(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.LevelKey {
+		if l, ok := a.Value.Any().(slog.Level); ok {
+			return slog.String(slog.LevelKey, LevelName(l))
+		}
+	}
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.String(a.Key, a.Value.Duration().String())
+	}
+	return a
+}
+
+// LevelName is l's name in logrus's words: trace, debug, info, warning,
+// error, fatal.
+func LevelName(l slog.Level) string {
+	switch {
+	case l < slog.LevelDebug:
+		return "trace"
+	case l < slog.LevelInfo:
+		return "debug"
+	case l < slog.LevelWarn:
+		return "info"
+	case l < slog.LevelError:
+		return "warning"
+	case l < slog.LevelError+4:
+		return "error"
+	default:
+		return "fatal"
 	}
 }

@@ -2,15 +2,15 @@ package trigger
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path"
 	"regexp"
 	"time"
 
+	"github.com/devcache/devcache/internal/tomlconfig"
+
 	"github.com/containerd/errdefs"
-	"github.com/pelletier/go-toml/v2"
 
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/registryproxy/lease"
@@ -65,20 +65,7 @@ type Project struct {
 }
 
 // Duration is a time.Duration written as a Go duration ("10s").
-type Duration struct{ time.Duration }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+type Duration = tomlconfig.Duration
 
 // LoadConfig reads and checks the file at p.
 func LoadConfig(p string) (*Config, error) {
@@ -101,35 +88,11 @@ var (
 // ParseConfig decodes b strictly (unknown keys are errors, with their line
 // and column) and checks it.
 func ParseConfig(b []byte) (*Config, error) {
-	var probe struct {
-		Version int `toml:"version"`
-	}
-	if err := toml.Unmarshal(b, &probe); err != nil {
-		return nil, tomlError(err)
-	}
-	if probe.Version != Version {
-		return nil, fmt.Errorf("config version %d is not supported: set version = %d: %w", probe.Version, Version, errdefs.ErrInvalidArgument)
-	}
 	c := &Config{}
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		return nil, tomlError(err)
+	if err := tomlconfig.Decode(b, Version, c); err != nil {
+		return nil, err
 	}
 	return c, c.check()
-}
-
-func tomlError(err error) error {
-	var sm *toml.StrictMissingError
-	if errors.As(err, &sm) {
-		return fmt.Errorf("%s: %w", sm.String(), errdefs.ErrInvalidArgument)
-	}
-	var de *toml.DecodeError
-	if errors.As(err, &de) {
-		row, col := de.Position()
-		return fmt.Errorf("%d:%d: %s: %w", row, col, de.Error(), errdefs.ErrInvalidArgument)
-	}
-	return fmt.Errorf("%w: %w", err, errdefs.ErrInvalidArgument)
 }
 
 // check fills defaults and refuses what could make one project's trigger

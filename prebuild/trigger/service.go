@@ -22,6 +22,10 @@ type Service struct {
 	Catalog prebuild.Catalog
 	// List lists a remote's branches (default LsRemote).
 	List func(ctx context.Context, remote string) (map[string]string, error)
+	// Now and After are the schedule's clock (default time.Now and
+	// time.After).
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 
 	debouncer *Debouncer
 }
@@ -41,6 +45,12 @@ func (s *Service) init() {
 	}
 	if s.List == nil {
 		s.List = LsRemote
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.After == nil {
+		s.After = time.After
 	}
 }
 
@@ -96,12 +106,12 @@ func (s *Service) Serve(ctx context.Context) error {
 func (s *Service) schedule(ctx context.Context, pr Project) error {
 	at, _ := prebuild.ParseAt(pr.Schedule) // checked with the config
 	for {
-		next := prebuild.NextRun(time.Now(), at)
+		next := prebuild.NextRun(s.Now(), at)
 		log.G(ctx).Info("next scheduled prebuild", "project", pr.ID, "at", next)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(time.Until(next)):
+		case <-s.After(next.Sub(s.Now())):
 		}
 		heads, err := s.List(ctx, pr.Remote)
 		if err != nil || heads[pr.Branch] == "" {
@@ -116,8 +126,8 @@ func (s *Service) schedule(ctx context.Context, pr Project) error {
 			}
 		}
 		for _, c := range pr.Classes {
-			if prebuild.Due(list, c, time.Now(), at) {
-				s.Dispatcher.Trigger(Job{Project: pr.ID, Class: c, Branch: pr.Branch, Commit: heads[pr.Branch], Trigger: prebuild.TriggerSchedule, Source: "schedule", Queued: time.Now()})
+			if prebuild.Due(list, c, s.Now(), at) {
+				s.Dispatcher.Trigger(Job{Project: pr.ID, Class: c, Branch: pr.Branch, Commit: heads[pr.Branch], Trigger: prebuild.TriggerSchedule, Source: "schedule", Queued: s.Now()})
 			}
 		}
 	}

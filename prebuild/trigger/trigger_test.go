@@ -221,7 +221,9 @@ func TestDispatcherOnePerClass(t *testing.T) {
 		runner, waiter = b, a
 	}
 	require.Equal(t, "running", runner.Jobs()[0].State)
-	require.Equal(t, "queued", waiter.Jobs()[0].State, "the other host queues it")
+	// The waiter tries the lease every Retry; on a loaded machine its first
+	// try may come after the 200 ms above.
+	require.Eventually(t, func() bool { return waiter.Jobs()[0].State == "queued" }, 5*time.Second, 10*time.Millisecond, "the other host queues it")
 	// A newer trigger on the waiting host replaces its queued one.
 	waiter.Trigger(Job{Project: "web", Class: "small", Commit: commit(9)})
 	require.Len(t, waiter.Jobs(), 1)
@@ -291,7 +293,67 @@ func TestDispatcherSkipsCurrentCommit(t *testing.T) {
 	}
 }
 
-type memCatalog struct{ list []prebuild.Prebuild }
+type memCatalog struct {
+	mu   sync.Mutex
+	list []prebuild.Prebuild
+}
 
-func (m *memCatalog) List(context.Context, string) ([]prebuild.Prebuild, error) { return m.list, nil }
-func (m *memCatalog) Delete(context.Context, prebuild.Prebuild) error             { return nil }
+func (m *memCatalog) List(context.Context, string) ([]prebuild.Prebuild, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]prebuild.Prebuild(nil), m.list...), nil
+}
+func (m *memCatalog) Delete(context.Context, prebuild.Prebuild) error { return nil }
+
+func (m *memCatalog) add(p prebuild.Prebuild) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.list = append([]prebuild.Prebuild{p}, m.list...)
+}
+
+// TestServeScheduleTenDays runs the Service's own daily loop (schedule
+// 03:00, classes small and large) over 10 simulated days: the clock wakes
+// up a little late, each prebuild is stamped after the wake-up and runs 40
+// minutes; every class runs every day: 10 runs each.
+func TestServeScheduleTenDays(t *testing.T) {
+	cfg, err := ParseConfig([]byte(sampleConfig))
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	end := now.AddDate(0, 0, 10)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	cat := &memCatalog{}
+	runs := map[string]int{}
+	d := &Dispatcher{Lease: &LocalLease{}, Holder: "a", TTL: time.Minute, Run: func(_ context.Context, j Job) error {
+		require.Equal(t, prebuild.TriggerSchedule, j.Trigger)
+		require.Equal(t, commit(1), j.Commit, "the head of the schedule's branch")
+		cat.add(prebuild.Prebuild{ID: fmt.Sprint(len(cat.list)), EnvironmentClass: j.Class, Trigger: j.Trigger, Commit: j.Commit, Phase: phase.Completed, Created: clock().Add(1500 * time.Millisecond)})
+		advance(40 * time.Minute)
+		mu.Lock()
+		runs[j.Class]++
+		mu.Unlock()
+		return nil
+	}}
+	svc := &Service{Config: cfg, Dispatcher: d, Catalog: cat, Now: clock,
+		List: func(context.Context, string) (map[string]string, error) {
+			return map[string]string{"main": commit(1)}, nil
+		},
+		After: func(w time.Duration) <-chan time.Time {
+			for len(d.Jobs()) > 0 { // let the day's prebuilds finish first
+				time.Sleep(time.Millisecond)
+			}
+			advance(w + 300*time.Millisecond) // timers fire a little late
+			if clock().After(end) {
+				cancel()
+				return nil
+			}
+			ch := make(chan time.Time, 1)
+			ch <- clock()
+			return ch
+		}}
+	require.NoError(t, svc.Serve(ctx))
+	require.Equal(t, map[string]int{"small": 10, "large": 10}, runs)
+}

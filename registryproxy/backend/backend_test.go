@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/sirupsen/logrus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -112,9 +113,11 @@ func TestNewRemoteValidatesURL(t *testing.T) {
 
 func TestEmbedded(t *testing.T) {
 	dir := t.TempDir()
+	level := logrus.GetLevel()
 	e, err := NewEmbedded(context.Background(), EmbeddedOptions{RootDir: dir + "/registry", Secret: []byte("0123456789abcdef0123456789abcdef")})
 	require.NoError(t, err)
 	defer e.Close()
+	assert.Equal(t, level, logrus.GetLevel(), "a library constructor leaves the process's log level alone")
 	resp := get(t, e, http.MethodGet, "/v2/", nil)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)

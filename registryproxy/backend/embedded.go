@@ -18,7 +18,6 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // the embedded storage drivers
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/s3-aws"
 	"github.com/opencontainers/go-digest"
-	"github.com/sirupsen/logrus"
 )
 
 // Embedded is a distribution v3 registry with filesystem or S3 storage
@@ -78,7 +77,6 @@ validation:
 	if o.S3 != nil {
 		o.S3.apply(cfg.Storage)
 	}
-	logrus.SetLevel(logrus.FatalLevel) // distribution logs every 404 as an error; the proxy logs its own failures
 	app, err := newApp(ctx, cfg)
 	if err != nil {
 		return nil, err

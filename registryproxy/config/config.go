@@ -4,7 +4,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/devcache/devcache/internal/tomlconfig"
 
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/token"
@@ -157,31 +156,18 @@ type Backend struct {
 }
 
 // Duration is a time.Duration written as a Go duration string ("15m").
-type Duration struct{ time.Duration }
-
-// UnmarshalText parses "15m", "720h", ...
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return err
-	}
-	d.Duration = v
-	return nil
-}
-
-// MarshalText renders the duration.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+type Duration = tomlconfig.Duration
 
 // Default returns the zero-config configuration.
 func Default() *Config {
 	t := true
 	return &Config{
 		Version: Version,
-		Server:  Server{Addr: "127.0.0.1:5000", StateDir: defaultStateDir(), DrainTimeout: Duration{30 * time.Second}},
+		Server:  Server{Addr: "127.0.0.1:5000", StateDir: defaultStateDir(), DrainTimeout: Duration{Duration: 30 * time.Second}},
 		Auth: Auth{Service: "devcache-proxy", Issuer: "devcache-proxy",
-			CredentialTTL: Duration{15 * time.Minute}, MaxCredentialTTL: Duration{time.Hour}, TokenTTL: Duration{5 * time.Minute},
-			ClockSkew: &Duration{token.DefaultLeeway}},
-		Cache:   Cache{Enabled: &t, Expiry: Duration{30 * 24 * time.Hour}, PrebuildExpiry: Duration{7 * 24 * time.Hour}, GCInterval: &Duration{time.Hour}},
+			CredentialTTL: Duration{Duration: 15 * time.Minute}, MaxCredentialTTL: Duration{Duration: time.Hour}, TokenTTL: Duration{Duration: 5 * time.Minute},
+			ClockSkew: &Duration{Duration: token.DefaultLeeway}},
+		Cache:   Cache{Enabled: &t, Expiry: Duration{Duration: 30 * 24 * time.Hour}, PrebuildExpiry: Duration{Duration: 7 * 24 * time.Hour}, GCInterval: &Duration{Duration: time.Hour}},
 		Backend: Backend{Type: "embedded", Repository: "projects/{project}/{repository}", MetaRepository: policy.DefaultMetaTemplate},
 	}
 }
@@ -213,35 +199,7 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes b strictly into c.
-func Parse(b []byte, c *Config) error {
-	var probe struct {
-		Version int `toml:"version"`
-	}
-	if err := toml.Unmarshal(b, &probe); err != nil {
-		return err
-	}
-	if probe.Version != Version {
-		return fmt.Errorf("config version %d is not supported: set version = %d", probe.Version, Version)
-	}
-	dec := toml.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(c); err != nil {
-		var sm *toml.StrictMissingError
-		if errors.As(err, &sm) {
-			return errors.New(sm.String())
-		}
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			row, col := de.Position()
-			if k := de.Key(); len(k) > 0 {
-				return fmt.Errorf("line %d, column %d: %s: %w", row, col, strings.Join(k, "."), err)
-			}
-			return fmt.Errorf("line %d, column %d: %w", row, col, err)
-		}
-		return err
-	}
-	return nil
-}
+func Parse(b []byte, c *Config) error { return tomlconfig.Decode(b, Version, c) }
 
 // Finish fills derived defaults (admin socket, key file) and validates.
 func (c *Config) Finish() error {
@@ -267,7 +225,7 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("auth.credential_ttl = %q must be between %s and auth.max_credential_ttl (%s)", c.Auth.CredentialTTL, token.MinCredentialTTL, c.Auth.MaxCredentialTTL)
 	}
 	if c.Auth.ClockSkew == nil {
-		c.Auth.ClockSkew = &Duration{token.DefaultLeeway}
+		c.Auth.ClockSkew = &Duration{Duration: token.DefaultLeeway}
 	}
 	if c.Auth.ClockSkew.Duration < 0 || c.Auth.ClockSkew.Duration > MaxClockSkew {
 		return fmt.Errorf("auth.clock_skew = %q must be between 0s and %s", c.Auth.ClockSkew, MaxClockSkew)
@@ -279,7 +237,7 @@ func (c *Config) Finish() error {
 		return errors.New("cache.expiry must be positive")
 	}
 	if c.Cache.GCInterval == nil {
-		c.Cache.GCInterval = &Duration{time.Hour}
+		c.Cache.GCInterval = &Duration{Duration: time.Hour}
 	}
 	if c.Cache.GCInterval.Duration < 0 {
 		return errors.New("cache.gc_interval must not be negative")
