@@ -48,6 +48,9 @@ type proxy struct {
 	host string
 	// requests counts the HTTP requests the proxy received.
 	requests atomic.Int64
+	// issue, when set, issues credentials instead of svc (replicas: their
+	// admin endpoints).
+	issue func(context.Context, credentials.Request) (credentials.Credential, error)
 }
 
 func newEnv(t *testing.T) *env {
@@ -108,7 +111,11 @@ func quiet() context.Context {
 // Issue implements imagecache.Credentials with the proxy's own issuer, as
 // `devcache-proxy credentials` does.
 func (p *proxy) Issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
-	c, err := service.Issuer(p.svc.Config, p.svc.Authority).Issue(ctx, credentials.Request{Project: project, Purpose: contract.Purpose(purpose)})
+	issue := p.issue
+	if issue == nil {
+		issue = service.Issuer(p.svc.Config, p.svc.Authority).Issue
+	}
+	c, err := issue(ctx, credentials.Request{Project: project, Purpose: contract.Purpose(purpose)})
 	if err != nil {
 		return nil, err
 	}

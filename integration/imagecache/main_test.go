@@ -9,10 +9,13 @@ import (
 )
 
 // snapshotterBin is devcache-snapshotter, built once for the package's
-// fresh runner hosts.
-var snapshotterBin string
+// fresh runner hosts; proxyBin is devcache-proxy, for the replica tests.
+var snapshotterBin, proxyBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(testenv.RunWithBinary(m, &snapshotterBin, "github.com/devcache/devcache/cmd/devcache-snapshotter"))
+	os.Exit(testenv.RunWithBinaries(m, map[string]*string{
+		"github.com/devcache/devcache/cmd/devcache-snapshotter": &snapshotterBin,
+		"github.com/devcache/devcache/cmd/devcache-proxy":       &proxyBin,
+	}))
 }

@@ -74,8 +74,9 @@ func getWith(ctx context.Context, c *imagecache.Cache, ws, project string, logs 
 // buildkitd, miss one key at once. Exactly one solves; the other two log
 // who is building and since when, wait, and pull its image: three
 // identical digests.
-func TestOneBuildAcrossRunners(t *testing.T) {
-	e := newEnv(t)
+func TestOneBuildAcrossRunners(t *testing.T) { oneBuildAcross(t, newEnv(t)) }
+
+func oneBuildAcross(t *testing.T, e *env) {
 	ws := e.slowWorkspace(8)
 	var solves atomic.Int32
 	runners := []*imagecache.Cache{e.hostRunner(t, &solves, 0), e.hostRunner(t, &solves, 0), e.hostRunner(t, &solves, 0)}
@@ -117,8 +118,9 @@ func TestOneBuildAcrossRunners(t *testing.T) {
 // with SIGKILL mid-build (a separate process: this test binary re-run as a
 // runner); the waiting runner takes the lease over within its TTL, builds
 // and pushes.
-func TestOneBuildBuilderKilled(t *testing.T) {
-	e := newEnv(t)
+func TestOneBuildBuilderKilled(t *testing.T) { builderKilled(t, newEnv(t)) }
+
+func builderKilled(t *testing.T, e *env) {
 	ws := e.slowWorkspace(30)
 	const ttl = 10 * time.Second
 	creds, err := e.proxy.Issue(t.Context(), "killed", contract.PurposeCreate)

@@ -76,7 +76,11 @@ type tokenReply struct {
 // token asks /token (GET, Basic auth) for scopes.
 func (p *proxy) token(c credentials.Credential, scopes ...string) tokenReply {
 	p.t.Helper()
-	q := url.Values{"service": {p.svc.Authority.Service()}, "scope": scopes}
+	service := "devcache-proxy" // the default, for proxies of other processes
+	if p.svc != nil {
+		service = p.svc.Authority.Service()
+	}
+	q := url.Values{"service": {service}, "scope": scopes}
 	req, _ := http.NewRequest(http.MethodGet, p.URL+"/token?"+q.Encode(), nil)
 	req.SetBasicAuth(c.Username, c.Password)
 	resp, err := http.DefaultClient.Do(req)

@@ -88,6 +88,12 @@ func (p *Proc) WaitSocket(tb testing.TB, path string) {
 // runs the tests, and removes the build. Without root or under -short (the
 // tests skip through Get) it builds nothing.
 func RunWithBinary(m *testing.M, dst *string, pkg string) int {
+	return RunWithBinaries(m, map[string]*string{pkg: dst})
+}
+
+// RunWithBinaries is RunWithBinary for several main packages (package
+// path → where to put the binary's path).
+func RunWithBinaries(m *testing.M, bins map[string]*string) int {
 	if testing.Short() || os.Geteuid() != 0 {
 		return m.Run()
 	}
@@ -97,12 +103,14 @@ func RunWithBinary(m *testing.M, dst *string, pkg string) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	*dst = filepath.Join(dir, filepath.Base(pkg))
-	build := exec.Command("go", "build", "-o", *dst, pkg)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
-		return 1
+	for pkg, dst := range bins {
+		*dst = filepath.Join(dir, filepath.Base(pkg))
+		build := exec.Command("go", "build", "-o", *dst, pkg)
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building %s: %v\n", pkg, err)
+			return 1
+		}
 	}
 	return m.Run()
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/containerd/errdefs"
+
+	"github.com/devcache/devcache/registryproxy/objstore"
 )
 
 // Lease lifetimes.
@@ -36,18 +38,8 @@ func (i Info) Public() Info { i.ID = ""; return i }
 // Live reports whether the lease is unexpired at now.
 func (i Info) Live(now time.Time) bool { return now.Before(i.ExpiresAt) }
 
-// Store keeps objects with conditional writes. Versions are opaque.
-type Store interface {
-	// Get returns an object and its version; errdefs.ErrNotFound if absent.
-	Get(ctx context.Context, key string) ([]byte, string, error)
-	// Create writes an absent object; errdefs.ErrAlreadyExists otherwise.
-	Create(ctx context.Context, key string, data []byte) error
-	// Replace overwrites an object still at version; errdefs.ErrConflict otherwise.
-	Replace(ctx context.Context, key string, data []byte, version string) error
-	// Delete removes an object still at version; errdefs.ErrConflict if it
-	// changed, nil if it is gone.
-	Delete(ctx context.Context, key, version string) error
-}
+// Store is where leases live (objstore: files or an S3 bucket).
+type Store = objstore.Store
 
 // Manager applies the lease rules over a Store.
 type Manager struct {

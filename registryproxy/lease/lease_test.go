@@ -9,12 +9,14 @@ import (
 	"github.com/containerd/errdefs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/devcache/devcache/registryproxy/objstore"
 )
 
 func TestManagerOneHolder(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	m := &Manager{Store: &FSStore{Dir: t.TempDir()}, Now: func() time.Time { return now }}
+	m := &Manager{Store: &objstore.FS{Dir: t.TempDir()}, Now: func() time.Time { return now }}
 	const n = 20
 	var wg sync.WaitGroup
 	won := make([]Info, n)
@@ -24,7 +26,7 @@ func TestManagerOneHolder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Two managers over one directory behave like two replicas.
-			mm := &Manager{Store: &FSStore{Dir: m.Store.(*FSStore).Dir}, Now: m.Now}
+			mm := &Manager{Store: &objstore.FS{Dir: m.Store.(*objstore.FS).Dir}, Now: m.Now}
 			won[i], errs[i] = mm.Acquire(ctx, "k", "h", time.Minute)
 		}()
 	}

@@ -42,8 +42,9 @@ func (s *Server) liveTag(r *http.Request, backendRepo, tag string) (pushrecord.R
 }
 
 func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, rt route.Route) error {
+	ref := rt.Reference()
 	if rt.Tag != "" {
-		_, live, err := s.liveTag(r, s.backendName(rt.Name), rt.Tag)
+		rec, live, err := s.liveTag(r, s.backendName(rt.Name), rt.Tag)
 		if err != nil {
 			return err
 		}
@@ -51,8 +52,11 @@ func (s *Server) getManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 			// Absent, expired or never recorded: all look the same.
 			return errcode.New(errcode.ManifestUnknown, "manifest unknown")
 		}
+		// The record names the digest the tag holds: a manifest a stalled
+		// push left at the backend's tag is never served.
+		ref = rec.Digest.String()
 	}
-	resp, err := s.upstream(r, r.Method, s.manifestPath(rt, rt.Reference()), nil, nil, 0)
+	resp, err := s.upstream(r, r.Method, s.manifestPath(rt, ref), nil, nil, 0)
 	if err != nil {
 		return err
 	}
@@ -85,9 +89,45 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 	}
 
 	backendRepo := s.backendName(rt.Name)
-	// Serialise PUTs of one tag on this replica (check-then-put).
+	// Serialise PUTs of one tag on this replica.
 	unlock := s.locks.lock(backendRepo + ":" + rt.Tag)
 	defer unlock()
+	record := func(dgst digest.Digest) error {
+		rec := pushrecord.Record{Repository: backendRepo, Tag: rt.Tag, Digest: dgst, PushedAt: s.now().UTC()}
+		if err := s.o.Records.Put(r.Context(), rec); err != nil {
+			return err
+		}
+		log.G(r.Context()).Info("tag pushed", "repository", rt.Name, "tag", rt.Tag, "digest", dgst)
+		return nil
+	}
+	if s.o.TagClaims != nil {
+		// Across replicas: the tag's claim in the shared store decides.
+		unchanged, err := s.claimTag(r.Context(), backendRepo, rt.Tag, dgst)
+		if err != nil {
+			return err
+		}
+		if unchanged {
+			if rec, live, err := s.liveTag(r, backendRepo, rt.Tag); err != nil {
+				return err
+			} else if live && rec.Digest == dgst {
+				unchangedTag(w, rt.Name, dgst)
+				return nil
+			}
+		}
+		// The record is written only once the backend holds the manifest
+		// and the claim is committed: a refused or stalled push leaves none.
+		return s.forwardManifest(w, r, rt, body, dgst, func(got digest.Digest) error {
+			if got != dgst {
+				return errcode.New(errcode.BadGateway, "backing registry stored %s for a manifest of digest %s", got, dgst)
+			}
+			if err := s.commitTag(r.Context(), backendRepo, rt.Tag, dgst); err != nil {
+				return err
+			}
+			return record(dgst)
+		})
+	}
+	// Without a shared store (a remote registry, which keeps its own
+	// immutability): check, then put.
 	current, err := s.tagDigest(r, rt)
 	if err != nil {
 		return err
@@ -102,10 +142,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 	}
 	switch policy.DecideTagPut(current, dgst, live) {
 	case policy.TagUnchanged:
-		w.Header().Set("Location", "/v2/"+rt.Name+"/manifests/"+dgst.String())
-		w.Header().Set("Docker-Content-Digest", dgst.String())
-		w.Header().Set("Content-Length", "0")
-		w.WriteHeader(http.StatusCreated)
+		unchangedTag(w, rt.Name, dgst)
 		return nil
 	case policy.TagRefuse:
 		if s.o.Metrics != nil {
@@ -117,14 +154,7 @@ func (s *Server) putManifest(w http.ResponseWriter, r *http.Request, rt route.Ro
 	// manifest: a refused manifest leaves nothing behind. A crash between
 	// the two leaves a tag without a record, which is served as absent and
 	// may be pushed again.
-	return s.forwardManifest(w, r, rt, body, dgst, func(dgst digest.Digest) error {
-		rec := pushrecord.Record{Repository: backendRepo, Tag: rt.Tag, Digest: dgst, PushedAt: s.now().UTC()}
-		if err := s.o.Records.Put(r.Context(), rec); err != nil {
-			return err
-		}
-		log.G(r.Context()).Info("tag pushed", "repository", rt.Name, "tag", rt.Tag, "digest", dgst)
-		return nil
-	})
+	return s.forwardManifest(w, r, rt, body, dgst, record)
 }
 
 // tagDigest asks the backend which digest a tag holds ("" if none).

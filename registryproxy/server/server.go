@@ -14,6 +14,7 @@ import (
 	"github.com/devcache/devcache/registryproxy"
 	"github.com/devcache/devcache/registryproxy/errcode"
 	"github.com/devcache/devcache/registryproxy/lease"
+	"github.com/devcache/devcache/registryproxy/objstore"
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/pushrecord"
 	"github.com/devcache/devcache/registryproxy/route"
@@ -45,6 +46,11 @@ type Options struct {
 	Metrics *Metrics
 	// Leases, if set, serves the build-lease endpoint (LeasePrefix).
 	Leases *lease.Manager
+	// TagClaims, if set, makes tags write-once across replicas: a
+	// conditional create in this shared store decides which digest a tag
+	// holds. Unset, a tag PUT is check-then-put on this replica and the
+	// backend's own immutability (ECR, Artifact Registry) holds across.
+	TagClaims objstore.Store
 }
 
 // Server is an http.Handler serving /token and /v2/.

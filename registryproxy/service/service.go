@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ import (
 	"github.com/devcache/devcache/registryproxy/gc"
 	"github.com/devcache/devcache/registryproxy/keys"
 	"github.com/devcache/devcache/registryproxy/lease"
+	"github.com/devcache/devcache/registryproxy/objstore"
 	"github.com/devcache/devcache/registryproxy/policy"
 	"github.com/devcache/devcache/registryproxy/pushrecord"
 	"github.com/devcache/devcache/registryproxy/server"
@@ -127,15 +129,24 @@ func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private 
 	return backend.NewRemote(o)
 }
 
-// LeaseStore is where build leases live: next to the embedded registry's
-// storage (shared by replicas that share it), or in the state directory
-// in front of a remote registry (one replica, or replicas sharing the
-// state directory).
-func LeaseStore(cfg *config.Config) lease.Store {
-	if cfg.Backend.Type == "embedded" {
-		return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "registry", "devcache-leases")}
+// SharedStore is where the objects replicas must agree on live: build
+// leases (name "leases") and write-once tag claims ("tags"). Over S3 they
+// are objects in the registry's bucket (conditional writes decide), over
+// the filesystem files next to the registry's storage (replicas sharing it
+// share them). In front of a remote registry it is the state directory:
+// leases are shared only by replicas sharing that directory, and tags are
+// left to the registry's own immutability (ok is false for "tags").
+func SharedStore(ctx context.Context, cfg *config.Config, name string) (st objstore.Store, ok bool, err error) {
+	b := cfg.Backend
+	if b.Type != "embedded" {
+		return &objstore.FS{Dir: filepath.Join(cfg.Server.StateDir, name)}, name != "tags", nil
 	}
-	return &lease.FSStore{Dir: filepath.Join(cfg.Server.StateDir, "leases")}
+	if s := b.Storage.S3; s != nil {
+		st, err := objstore.NewS3(ctx, objstore.S3Options{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket,
+			Prefix: path.Join(s.RootDirectory, "devcache", name), AccessKey: s.AccessKey, SecretKey: s.SecretKey, ForcePathStyle: s.ForcePathStyle})
+		return st, err == nil, err
+	}
+	return &objstore.FS{Dir: filepath.Join(cfg.Server.StateDir, "registry", "devcache-"+name)}, true, nil
 }
 
 // New assembles a proxy from cfg.
@@ -155,6 +166,18 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	leases, _, err := SharedStore(ctx, cfg, "leases")
+	if err != nil {
+		_ = be.Close()
+		return nil, err
+	}
+	var claims objstore.Store
+	if st, ok, err := SharedStore(ctx, cfg, "tags"); err != nil {
+		_ = be.Close()
+		return nil, err
+	} else if ok {
+		claims = st
+	}
 	reg := metrics.NewRegistry()
 	m := server.NewMetrics(reg)
 	measured := backend.Instrument(be, m.ObserveBackend)
@@ -171,7 +194,8 @@ func New(ctx context.Context, cfg *config.Config) (*Service, error) {
 		CacheDisabled: !cfg.CacheEnabled(),
 		Logger:        log.G(ctx),
 		Metrics:       m,
-		Leases:        &lease.Manager{Store: LeaseStore(cfg)},
+		Leases:        &lease.Manager{Store: leases},
+		TagClaims:     claims,
 	})
 	if err != nil {
 		_ = be.Close()

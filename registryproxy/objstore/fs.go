@@ -1,4 +1,4 @@
-package lease
+package objstore
 
 import (
 	"context"
@@ -14,16 +14,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// FSStore keeps objects as files in Dir. Create is a hard link of a fully
+// FS keeps objects as files in Dir. Create is a hard link of a fully
 // written temporary file (atomic, fails if the name exists); Replace and
 // Delete compare the version under an exclusive flock of the object's lock
 // file. Processes sharing Dir (replicas on one host, or on a filesystem
-// with working flock) see one consistent lease.
-type FSStore struct{ Dir string }
+// with working flock) see one consistent object.
+type FS struct{ Dir string }
 
-var _ Store = (*FSStore)(nil)
+var _ Store = (*FS)(nil)
 
-func (s *FSStore) path(key string) string {
+func (s *FS) path(key string) string {
 	h := sha256.Sum256([]byte(key))
 	return filepath.Join(s.Dir, hex.EncodeToString(h[:])+".json")
 }
@@ -34,10 +34,10 @@ func version(data []byte) string {
 }
 
 // Get implements Store.
-func (s *FSStore) Get(_ context.Context, key string) ([]byte, string, error) {
+func (s *FS) Get(_ context.Context, key string) ([]byte, string, error) {
 	b, err := os.ReadFile(s.path(key))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", fmt.Errorf("lease %s: %w", key, errdefs.ErrNotFound)
+		return nil, "", fmt.Errorf("object %s: %w", key, errdefs.ErrNotFound)
 	}
 	if err != nil {
 		return nil, "", err
@@ -45,7 +45,7 @@ func (s *FSStore) Get(_ context.Context, key string) ([]byte, string, error) {
 	return b, version(b), nil
 }
 
-func (s *FSStore) temp(data []byte) (string, error) {
+func (s *FS) temp(data []byte) (string, error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return "", err
 	}
@@ -67,7 +67,7 @@ func (s *FSStore) temp(data []byte) (string, error) {
 }
 
 // Create implements Store.
-func (s *FSStore) Create(_ context.Context, key string, data []byte) error {
+func (s *FS) Create(_ context.Context, key string, data []byte) error {
 	tmp, err := s.temp(data)
 	if err != nil {
 		return err
@@ -75,13 +75,13 @@ func (s *FSStore) Create(_ context.Context, key string, data []byte) error {
 	defer os.Remove(tmp)
 	err = os.Link(tmp, s.path(key))
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("lease %s: %w", key, errdefs.ErrAlreadyExists)
+		return fmt.Errorf("object %s: %w", key, errdefs.ErrAlreadyExists)
 	}
 	return err
 }
 
 // locked runs f holding the exclusive lock of key.
-func (s *FSStore) locked(key string, f func() error) error {
+func (s *FS) locked(key string, f func() error) error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return err
 	}
@@ -91,18 +91,18 @@ func (s *FSStore) locked(key string, f func() error) error {
 	}
 	defer lf.Close()
 	if err := unix.Flock(int(lf.Fd()), unix.LOCK_EX); err != nil {
-		return fmt.Errorf("locking lease %s: %w", key, err)
+		return fmt.Errorf("locking object %s: %w", key, err)
 	}
 	defer func() { _ = unix.Flock(int(lf.Fd()), unix.LOCK_UN) }()
 	return f()
 }
 
 // Replace implements Store.
-func (s *FSStore) Replace(ctx context.Context, key string, data []byte, ver string) error {
+func (s *FS) Replace(ctx context.Context, key string, data []byte, ver string) error {
 	return s.locked(key, func() error {
 		_, cur, err := s.Get(ctx, key)
 		if errdefs.IsNotFound(err) || (err == nil && cur != ver) {
-			return fmt.Errorf("lease %s changed: %w", key, errdefs.ErrConflict)
+			return fmt.Errorf("object %s changed: %w", key, errdefs.ErrConflict)
 		}
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *FSStore) Replace(ctx context.Context, key string, data []byte, ver stri
 }
 
 // Delete implements Store.
-func (s *FSStore) Delete(ctx context.Context, key, ver string) error {
+func (s *FS) Delete(ctx context.Context, key, ver string) error {
 	return s.locked(key, func() error {
 		_, cur, err := s.Get(ctx, key)
 		if errdefs.IsNotFound(err) {
@@ -130,7 +130,7 @@ func (s *FSStore) Delete(ctx context.Context, key, ver string) error {
 			return err
 		}
 		if cur != ver {
-			return fmt.Errorf("lease %s changed: %w", key, errdefs.ErrConflict)
+			return fmt.Errorf("object %s changed: %w", key, errdefs.ErrConflict)
 		}
 		return os.Remove(s.path(key))
 	})
