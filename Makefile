@@ -11,7 +11,7 @@ BIN_DIR   ?= bin
 
 export VERSION REVISION
 
-.PHONY: all build $(BINARIES) test test-short integration lint bench screenshots demo images frontend-image stack-up stack-down stack-status clean help
+.PHONY: all build $(BINARIES) ca-bundle test test-short integration lint bench screenshots demo images frontend-image stack-up stack-down stack-status clean help
 
 all: build
 
@@ -22,6 +22,14 @@ build: $(BINARIES) ## build the four static binaries into bin/
 
 $(BINARIES):
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN_DIR)/$@ ./cmd/$@
+
+# The images are FROM scratch: they carry Debian's CA bundle (the
+# ca-certificates package, as update-ca-certificates writes it), copied here
+# at build time so Go finds it at its default path.
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+ca-bundle: ## copy Debian's CA bundle into bin/ for the images (needs the ca-certificates package)
+	@test -s $(CA_BUNDLE) || { echo "$(CA_BUNDLE) is missing: apt-get install ca-certificates" >&2; exit 1; }
+	install -D -m 0644 $(CA_BUNDLE) $(BIN_DIR)/ca-certificates.crt
 
 test: ## the whole suite: unit + integration against the real stack (needs root)
 	hack/test
@@ -44,7 +52,7 @@ screenshots: ## regenerate docs/images/prebuild-status.png from a real prebuild 
 demo: ## the main job: a Dev Container built through the cache, cold then warm
 	hack/demo
 
-images: build ## build the frontend, proxy and snapshotter images with docker buildx bake
+images: build ca-bundle ## build the frontend, proxy and snapshotter images with docker buildx bake
 	hack/images
 
 frontend-image: ## build the frontend image and push it to the stack's registry as devcache/frontend:dev

@@ -1,9 +1,10 @@
 // docker-bake.hcl builds devcache's images from binaries built on the host
-// (make build): each image is FROM scratch + one static binary, so bake needs
+// (make build ca-bundle): each image is FROM scratch + one static binary and
+// Debian's CA bundle (/etc/ssl/certs/ca-certificates.crt), so bake needs
 // no base image and works offline against the project's buildkitd through a
 // buildx "remote" driver (hack/images sets it up).
 //
-//   make build && docker buildx bake                 # all images, into the build cache
+//   make build ca-bundle && docker buildx bake                # all images, into the build cache
 //   REGISTRY=127.0.0.1:5765/devcache docker buildx bake --push frontend
 
 variable "REGISTRY" {

@@ -19,7 +19,10 @@ import (
 const (
 	manifestFile    = "manifest.json"
 	dockerConfigDir = "/run/devcache/docker"
-	layerFile       = "devcontainer-feature.tar"
+	// caDir holds the CA secret in the resolve step: SSL_CERT_DIR names
+	// it, and Go still reads the image's bundle at its default path.
+	caDir     = "/run/devcache/certs"
+	layerFile = "devcontainer-feature.tar"
 )
 
 // Manifest implements keyinputs.Source. BuildKit cannot resolve a Feature
@@ -64,7 +67,9 @@ func (s *source) Layer(ctx context.Context, ref features.Ref, layer ocispecs.Des
 //     llb.HTTP source with that Authorization header;
 //   - running from its image: the frontend runs itself in a build step
 //     (resolve-feature-manifest: a full registry client with the token flow,
-//     anonymous or with the docker config in DEVCACHE_REGISTRY_AUTH_SECRET);
+//     anonymous or with the docker config in DEVCACHE_REGISTRY_AUTH_SECRET;
+//     the image's CA bundle plus the CA certificates in
+//     DEVCACHE_REGISTRY_CA_SECRET verify https registries);
 //   - in-process: the same registry client, from the client's process with
 //     its docker credentials.
 //
@@ -91,6 +96,9 @@ func (s *source) fetchManifest(ctx context.Context, ref features.Ref, scheme, wh
 		}
 		if id := s.o.registryAuthSecret; id != "" {
 			ro = append(ro, llb.AddSecret(dockerConfigDir+"/config.json", llb.SecretID(id), llb.SecretOptional))
+		}
+		if id := s.o.registryCASecret; id != "" {
+			ro = append(ro, llb.AddSecret(caDir+"/ca.crt", llb.SecretID(id)), llb.AddEnv("SSL_CERT_DIR", caDir))
 		}
 		out := s.self.Run(ro...).AddMount("/out", llb.Scratch())
 		dt, _, err := readFile(ctx, s.c, out, manifestFile)

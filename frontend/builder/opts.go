@@ -22,6 +22,10 @@ const (
 	// config.json (inline "auths") used to fetch Feature manifests when the
 	// frontend runs from its image.
 	argRegistryAuthSecret = "DEVCACHE_REGISTRY_AUTH_SECRET" //nolint:gosec // the name of a build arg, not a credential
+	// argRegistryCASecret names a build secret holding PEM CA certificates
+	// trusted, besides the image's CA bundle, when the frontend fetches
+	// Feature manifests from its image (a registry behind a private CA).
+	argRegistryCASecret = "DEVCACHE_REGISTRY_CA_SECRET"
 	// ArgInsecureRegistries lists registries reached over plain HTTP
 	// (localhost and loopback addresses always are).
 	ArgInsecureRegistries = "DEVCACHE_INSECURE_REGISTRIES"
@@ -46,7 +50,9 @@ type options struct {
 	featureAuth map[string]string
 	// registryAuthSecret is the docker config secret for manifest fetches.
 	registryAuthSecret string
-	insecure           access.Insecure // DEVCACHE_INSECURE_REGISTRIES
+	// registryCASecret is the CA certificates secret for manifest fetches.
+	registryCASecret string
+	insecure         access.Insecure // DEVCACHE_INSECURE_REGISTRIES
 }
 
 func parseOptions(bc *dockerui.Client) options {
@@ -89,6 +95,7 @@ func parseOptionsFrom(bc *dockerui.Client, opts map[string]string, sessionID str
 		LocalWorkspaceFolder: args[devcontainer.ArgWorkspaceFolder],
 	}
 	o.registryAuthSecret = args[argRegistryAuthSecret]
+	o.registryCASecret = args[argRegistryCASecret]
 	for _, kv := range strings.Split(args[argFeatureAuth], ",") {
 		if reg, id, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
 			o.featureAuth[reg] = id

@@ -51,18 +51,25 @@ func featureTar(t *testing.T, files map[string]string, gz bool) []byte {
 // annotation) to a plain-HTTP registry and returns the manifest digest.
 func pushFeature(t *testing.T, registry, repo, tag string, files map[string]string) digest.Digest {
 	t.Helper()
+	return pushFeatureWith(t, http.DefaultClient, "http", registry, repo, tag, files)
+}
+
+// pushFeatureWith is pushFeature with an HTTP client and scheme (https for
+// the stack's TLS registry).
+func pushFeatureWith(t *testing.T, client *http.Client, scheme, registry, repo, tag string, files map[string]string) digest.Digest {
+	t.Helper()
 	layer := featureTar(t, files, false)
 	config := []byte("{}")
 	put := func(dt []byte) digest.Digest {
 		d := digest.FromBytes(dt)
-		resp, err := http.Post(fmt.Sprintf("http://%s/v2/%s/blobs/uploads/", registry, repo), "", nil)
+		resp, err := client.Post(fmt.Sprintf("%s://%s/v2/%s/blobs/uploads/", scheme, registry, repo), "", nil)
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusAccepted, resp.StatusCode)
 		loc, err := url.Parse(resp.Header.Get("Location"))
 		require.NoError(t, err)
 		if !loc.IsAbs() {
-			loc = &url.URL{Scheme: "http", Host: registry, Path: loc.Path, RawQuery: loc.RawQuery}
+			loc = &url.URL{Scheme: scheme, Host: registry, Path: loc.Path, RawQuery: loc.RawQuery}
 		}
 		q := loc.Query()
 		q.Set("digest", d.String())
@@ -70,7 +77,7 @@ func pushFeature(t *testing.T, registry, repo, tag string, files map[string]stri
 		req, err := http.NewRequest(http.MethodPut, loc.String(), bytes.NewReader(dt))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/octet-stream")
-		resp, err = http.DefaultClient.Do(req)
+		resp, err = client.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -93,10 +100,10 @@ func pushFeature(t *testing.T, registry, repo, tag string, files map[string]stri
 	m.SchemaVersion = 2
 	dt, err := json.Marshal(m)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, tag), bytes.NewReader(dt))
+	req, err := http.NewRequest(http.MethodPut, fmt.Sprintf("%s://%s/v2/%s/manifests/%s", scheme, registry, repo, tag), bytes.NewReader(dt))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", ocispecs.MediaTypeImageManifest)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,9 +26,13 @@ var (
 	frontendLog   string
 )
 
+// debianCABundle is Debian's CA bundle (the ca-certificates package), which
+// the images carry at the same path.
+const debianCABundle = "/etc/ssl/certs/ca-certificates.crt"
+
 // testFrontendImage builds the frontend image from the current source
-// (static binary + cmd/devcache-frontend/Dockerfile, as `make frontend-image`
-// does) and pushes it to the stack's registry under a content tag.
+// (static binary, CA bundle + cmd/devcache-frontend/Dockerfile, as `make
+// frontend-image` does) and pushes it to the stack's registry under a content tag.
 func testFrontendImage(t *testing.T, s *testenv.Stack) string {
 	t.Helper()
 	frontendOnce.Do(func() {
@@ -46,7 +51,16 @@ func testFrontendImage(t *testing.T, s *testenv.Stack) string {
 			frontendErr = err
 			return
 		}
-		sum := sha256.Sum256(dt)
+		// The image carries Debian's CA bundle (make ca-bundle does the same).
+		bundle, err := os.ReadFile(debianCABundle)
+		if err == nil {
+			err = os.WriteFile(filepath.Join(ctx, "bin", "ca-certificates.crt"), bundle, 0o644)
+		}
+		if err != nil {
+			frontendErr = fmt.Errorf("the image's CA bundle: %w", err)
+			return
+		}
+		sum := sha256.Sum256(append(dt, bundle...))
 		frontendImage = s.Registry + "/devcache-test/frontend:" + hex.EncodeToString(sum[:8])
 		cmd := s.Command("buildctl", "build", "--frontend", "dockerfile.v0",
 			"--local", "context="+ctx, "--local", "dockerfile="+filepath.Join(s.RepoRoot, "cmd", "devcache-frontend"),

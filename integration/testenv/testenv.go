@@ -29,6 +29,12 @@ type Stack struct {
 	ContainerdAddress string
 	// Registry is the plain-HTTP distribution registry as host:port.
 	Registry string
+	// TLSRegistry is the stack's second distribution registry, served over
+	// TLS with a certificate from the stack's private CA, as host:port.
+	TLSRegistry string
+	// TLSCA is that private CA's certificate (PEM): buildkitd and the
+	// stack's containerd trust it for TLSRegistry, nothing else does.
+	TLSCA string
 	// State is the stack's state directory (sockets, data, logs).
 	State string
 	// ToolsBin holds buildctl, buildx, ctr, registry and the other pinned tools.
@@ -113,12 +119,14 @@ func up() (*Stack, error) {
 		BuildkitHost:      vars["BUILDKIT_HOST"],
 		ContainerdAddress: vars["CONTAINERD_ADDRESS"],
 		Registry:          vars["DEVCACHE_REGISTRY"],
+		TLSRegistry:       vars["DEVCACHE_TLS_REGISTRY"],
+		TLSCA:             vars["DEVCACHE_TLS_CA"],
 		State:             vars["DEVCACHE_STATE"],
 		ToolsBin:          vars["DEVCACHE_TOOLS_BIN"],
 		DockerConfig:      vars["DOCKER_CONFIG"],
 		RepoRoot:          root,
 	}
-	if s.BuildkitHost == "" || s.ContainerdAddress == "" || s.Registry == "" || s.ToolsBin == "" {
+	if s.BuildkitHost == "" || s.ContainerdAddress == "" || s.Registry == "" || s.TLSRegistry == "" || s.TLSCA == "" || s.ToolsBin == "" {
 		upOutput = stdout.String()
 		return nil, fmt.Errorf("hack/stack up printed incomplete exports")
 	}

@@ -14,11 +14,26 @@ import (
 // CertPool reads a PEM bundle of CA certificates. An unreadable file, a file
 // with no certificate or a malformed one is an error naming path.
 func CertPool(path string) (*x509.CertPool, error) {
+	return appendCerts(x509.NewCertPool(), path)
+}
+
+// SystemPoolWith is the system roots (Go reads SSL_CERT_FILE and
+// SSL_CERT_DIR, else the distribution's bundle, /etc/ssl/certs in devcache's
+// images) plus the CA certificates in path, as containerd's hosts.toml "ca"
+// adds to them. Errors name path, as CertPool's do.
+func SystemPoolWith(path string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	return appendCerts(pool, path)
+}
+
+func appendCerts(pool *x509.CertPool, path string) (*x509.CertPool, error) {
 	b, err := os.ReadFile(path) //nolint:gosec // operator configuration
 	if err != nil {
 		return nil, fmt.Errorf("CA file %s: %w", path, err)
 	}
-	pool := x509.NewCertPool()
 	n := 0
 	for rest := b; ; {
 		var blk *pem.Block

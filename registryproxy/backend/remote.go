@@ -2,6 +2,7 @@ package backend
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,6 +35,9 @@ type RemoteOptions struct {
 	// Credentials, if set, replaces Username/Password with a refreshing
 	// source (NewGARCredentials).
 	Credentials CredentialSource
+	// RootCAs verifies an https backend (nil: the system roots, which
+	// honour SSL_CERT_FILE and SSL_CERT_DIR).
+	RootCAs *x509.CertPool
 	// InsecureSkipVerify disables TLS verification (tests only).
 	InsecureSkipVerify bool
 }
@@ -54,7 +58,7 @@ func NewRemote(o RemoteOptions) (*Remote, error) {
 	r.transport = &http.Transport{
 		Proxy:               nil,
 		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify}, //nolint:gosec // opt-in for tests
+		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, InsecureSkipVerify: o.InsecureSkipVerify}, //nolint:gosec // opt-in for tests
 		TLSHandshakeTimeout: 10 * time.Second,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 256,

@@ -126,6 +126,10 @@ type Backend struct {
 	PasswordEnv string `toml:"password_env"`
 	// BearerTokenFile holds a static bearer token for the backend.
 	BearerTokenFile string `toml:"bearer_token_file"`
+	// CAFile is a PEM bundle of CA certificates trusted for an https
+	// backend besides the system roots (which honour SSL_CERT_FILE and
+	// SSL_CERT_DIR): a registry behind a private CA.
+	CAFile string `toml:"ca_file"`
 	// Credentials selects a refreshing credential source instead of
 	// username/password: "ecr" (Amazon ECR via the AWS SDK's default
 	// credential chain) or "gar" (Artifact Registry via Application Default
@@ -249,8 +253,14 @@ func (c *Config) Finish() error {
 		default:
 			return fmt.Errorf("backend.credentials %q: want \"ecr\", \"gar\" or empty", c.Backend.Credentials)
 		}
+		if c.Backend.CAFile != "" && !strings.HasPrefix(c.Backend.URL, "https://") {
+			return fmt.Errorf("backend.ca_file %s is set but backend.url %q is not https://", c.Backend.CAFile, c.Backend.URL)
+		}
 	default:
 		return fmt.Errorf("backend.type %q: want embedded or registry", c.Backend.Type)
+	}
+	if c.Backend.CAFile != "" && c.Backend.Type != "registry" {
+		return fmt.Errorf("backend.ca_file %s is only for backend.type = \"registry\"", c.Backend.CAFile)
 	}
 	if err := c.finishStorage(); err != nil {
 		return err

@@ -54,3 +54,13 @@ func TestStrict(t *testing.T) {
 	_, err = Load(write(t, "version = 1\n[backend]\ntype = \"registry\"\n"))
 	require.ErrorContains(t, err, "backend.url")
 }
+
+func TestBackendCAFile(t *testing.T) {
+	c, err := Load(write(t, "version = 1\n[backend]\ntype = \"registry\"\nurl = \"https://registry.example\"\nca_file = \"/etc/devcache/ca.crt\"\n"))
+	require.NoError(t, err)
+	require.Equal(t, "/etc/devcache/ca.crt", c.Backend.CAFile)
+	_, err = Load(write(t, "version = 1\n[backend]\ntype = \"registry\"\nurl = \"http://registry.example\"\nca_file = \"/etc/devcache/ca.crt\"\n"))
+	require.ErrorContains(t, err, "backend.ca_file /etc/devcache/ca.crt is set but backend.url")
+	_, err = Load(write(t, "version = 1\n[backend]\nca_file = \"/etc/devcache/ca.crt\"\n"))
+	require.ErrorContains(t, err, "backend.ca_file /etc/devcache/ca.crt is only for")
+}

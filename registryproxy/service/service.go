@@ -112,6 +112,13 @@ func NewBackend(ctx context.Context, cfg *config.Config, kf *keys.File, private 
 		}
 		o.Credentials = src
 	}
+	if b.CAFile != "" {
+		pool, err := tlsfiles.SystemPoolWith(b.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("backend.ca_file: %w", err)
+		}
+		o.RootCAs = pool
+	}
 	if b.BearerTokenFile != "" {
 		t, err := os.ReadFile(b.BearerTokenFile)
 		if err != nil {
