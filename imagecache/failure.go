@@ -2,6 +2,7 @@ package imagecache
 
 import (
 	"errors"
+	"net"
 
 	cerrdefs "github.com/containerd/errdefs"
 	solvererrdefs "github.com/moby/buildkit/solver/errdefs"
@@ -66,9 +67,12 @@ func (e *PhaseError) ExitCode() int {
 
 // isRegistryFailure tells a registry that failed (retry) from a reference
 // that does not exist (fix the configuration).
+// A registry that cannot be reached at all (refused, reset, no route)
+// is one that failed too.
 func isRegistryFailure(err error) bool {
+	var ne net.Error
 	return cerrdefs.IsUnavailable(err) || cerrdefs.IsPermissionDenied(err) || cerrdefs.IsUnauthorized(err) ||
-		cerrdefs.IsDeadlineExceeded(err) || cerrdefs.IsInternal(err)
+		cerrdefs.IsDeadlineExceeded(err) || cerrdefs.IsInternal(err) || errors.As(err, &ne)
 }
 
 func failIn(phase string, err error) error {

@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
 	"github.com/devcache/devcache/internal/log"
+	"github.com/devcache/devcache/internal/metrics"
 	"github.com/devcache/devcache/snapshotter"
+	smetrics "github.com/devcache/devcache/snapshotter/metrics"
 	"github.com/devcache/devcache/snapshotter/overlay"
 	"github.com/devcache/devcache/snapshotter/restore"
 	"github.com/devcache/devcache/snapshotter/server"
@@ -21,6 +24,7 @@ type serveOptions struct {
 	restore       string
 	insecure      []string
 	drain         time.Duration
+	metricsAddr   string
 }
 
 func (o *serveOptions) bind(cmd *cobra.Command) {
@@ -30,12 +34,26 @@ func (o *serveOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.restore, "restore", "auto", "how prebuild (eStargz) layers are restored: auto (lazy when FUSE and range requests work, else full), lazy, full, or off (containerd pulls them)")
 	f.StringSliceVar(&o.insecure, "insecure-registry", nil, "registry host[:port] to reach over plain HTTP when restoring (repeatable)")
 	f.DurationVar(&o.drain, "drain-timeout", 10*time.Second, "how long to wait for running calls on shutdown")
+	f.StringVar(&o.metricsAddr, "metrics-address", "", "host:port to serve Prometheus /metrics on (restores, prefetches, stargz's lazy fetches; docs/snapshotter.md); empty: off")
 }
 
 func serve(ctx context.Context, o serveOptions) (err error) {
-	rfs, err := newRemoteFS(ctx, o)
+	var m *smetrics.Metrics
+	if o.metricsAddr != "" {
+		reg := metrics.NewRegistry()
+		m = smetrics.New(reg)
+		stop, err := serveMetrics(ctx, o.metricsAddr, prometheus.Gatherers{reg, smetrics.StargzGatherer(prometheus.DefaultGatherer)})
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	rfs, err := newRemoteFS(ctx, o, m)
 	if err != nil {
 		return err
+	}
+	if rfs != nil && m != nil {
+		rfs = smetrics.Instrument(rfs, m)
 	}
 	var opts []overlay.Opt
 	if rfs != nil {
@@ -54,21 +72,25 @@ func serve(ctx context.Context, o serveOptions) (err error) {
 }
 
 // newRemoteFS builds the restorer --restore names (nil for off).
-func newRemoteFS(ctx context.Context, o serveOptions) (snapshotter.RemoteFS, error) {
-	ropts := []restore.Opt{restore.WithInsecureRegistries(o.insecure...)}
+func newRemoteFS(ctx context.Context, o serveOptions, m *smetrics.Metrics) (snapshotter.RemoteFS, error) {
+	ropts := []restore.Opt{restore.WithInsecureRegistries(o.insecure...), restore.WithMetrics(m)}
 	lazyRoot := filepath.Join(o.root, "stargz")
+	lazyConfig := restore.DefaultLazyConfig()
+	// stargz registers its filesystem series on Prometheus's default
+	// registry; smetrics.StargzGatherer serves them without the layer label.
+	lazyConfig.NoPrometheus = m == nil
 	switch o.restore {
 	case "off":
 		return nil, nil
 	case "full":
 		return restore.NewFull(ropts...), nil
 	case "lazy":
-		return restore.NewLazy(lazyRoot, restore.DefaultLazyConfig(), ropts...)
+		return restore.NewLazy(lazyRoot, lazyConfig, ropts...)
 	case "auto":
 		var lazy *restore.Lazy
 		if err := restore.FUSEAvailable(); err != nil {
 			log.G(ctx).Warn("FUSE unavailable, prebuilds will be restored fully", "error", err)
-		} else if lazy, err = restore.NewLazy(lazyRoot, restore.DefaultLazyConfig(), ropts...); err != nil {
+		} else if lazy, err = restore.NewLazy(lazyRoot, lazyConfig, ropts...); err != nil {
 			return nil, err
 		}
 		return restore.NewAuto(lazy, restore.NewFull(ropts...), ropts...), nil

@@ -118,7 +118,9 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	at.Digest = pin.String()
 	dt, err := r.src.Manifest(ctx, at)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the manifest of Feature %s: %w", at.String(), err)
+		// The source's error names the operation and the reference, and
+		// the error's place (features["<ref>"]) the Feature: not a third time.
+		return nil, err
 	}
 	m, dgst, err := features.ParseManifest(at, dt)
 	if err != nil {
@@ -127,7 +129,7 @@ func (r *resolver) oci(ctx context.Context, ref features.Ref) (*features.Resolve
 	meta := []byte(m.Annotations[features.AnnotationMetadata])
 	layerMeta, content, err := r.src.Layer(ctx, at, m.Layers[0], len(meta) == 0)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the layer of Feature %s: %w", at.String(), err)
+		return nil, err
 	}
 	if len(meta) == 0 {
 		meta = layerMeta

@@ -40,6 +40,9 @@ type env struct {
 	proxy *proxy
 	// base is a tag in the stack registry that this test owns.
 	base string
+	// getTimeout bounds each runner's Get (5 min when zero; a cold build of
+	// examples/devcontainer-huge takes longer).
+	getTimeout time.Duration
 }
 
 type proxy struct {
@@ -124,10 +127,11 @@ func (p *proxy) Issue(ctx context.Context, project string, purpose contract.Purp
 
 // runner is one runner host: its own containerd namespace.
 type runner struct {
-	cache *imagecache.Cache
-	ns    string
-	cc    *containerd.Client
-	logs  *syncBuffer
+	cache   *imagecache.Cache
+	ns      string
+	cc      *containerd.Client
+	logs    *syncBuffer
+	timeout time.Duration // of each Get; 5 min when zero
 }
 
 func (e *env) runner(name string) *runner {
@@ -144,7 +148,7 @@ func (e *env) runner(name string) *runner {
 		_ = cc.Close()
 	})
 	return &runner{
-		ns: ns, cc: cc, logs: &syncBuffer{},
+		ns: ns, cc: cc, logs: &syncBuffer{}, timeout: e.getTimeout,
 		cache: &imagecache.Cache{
 			Keyer:       imagecache.HostKeyer{},
 			Credentials: e.proxy,
@@ -167,7 +171,11 @@ func cleanNamespace(cc *containerd.Client, ns string) {
 // get runs one Get with the runner's log captured.
 func (r *runner) get(t testing.TB, ws string, project string, purpose contract.Purpose) (*imagecache.Result, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	timeout := r.timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	ctx = log.WithLogger(ctx, slog.New(slog.NewTextHandler(r.logs, nil)))
 	return r.cache.Get(ctx, imagecache.Request{

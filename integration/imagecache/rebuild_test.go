@@ -52,7 +52,7 @@ func (e *env) freshRunnerTB(tb testing.TB) *runner {
 	bk, err := bkclient.New(tb.Context(), addr)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = bk.Close() })
-	return &runner{logs: &syncBuffer{}, cache: &imagecache.Cache{
+	return &runner{logs: &syncBuffer{}, timeout: e.getTimeout, cache: &imagecache.Cache{
 		Keyer:       imagecache.HostKeyer{},
 		Credentials: e.proxy,
 		Registry:    &imagecache.OCIRegistry{},

@@ -57,12 +57,17 @@ func (s *Stack) FreshHost(tb testing.TB, dir, pluginBin string, pluginArgs ...st
 	}
 	h.StartPlugin(tb)
 	h.Containerd, h.Address = s.StartContainerd(tb, dir, h.PluginSock, h.PluginRoot, "devcache", "overlayfs")
-	tb.Cleanup(func() {
-		h.Containerd.Stop(tb, syscall.SIGTERM)
-		h.Plugin.Stop(tb, syscall.SIGTERM)
-		h.UnmountAll(tb)
-	})
+	tb.Cleanup(func() { h.Stop(tb) })
 	return h
+}
+
+// Stop stops the host's containerd and snapshotter and detaches what they
+// mounted (again at tb's end is a no-op). A benchmark stops a host after its
+// leg, so its background fetch does not compete with the next leg.
+func (h *FreshHost) Stop(tb testing.TB) {
+	h.Containerd.Stop(tb, syscall.SIGTERM)
+	h.Plugin.Stop(tb, syscall.SIGTERM)
+	h.UnmountAll(tb)
 }
 
 // StartPlugin starts (or, after Plugin.Stop, restarts) the snapshotter.

@@ -5,6 +5,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/devcache/devcache/snapshotter/metrics"
 )
 
 // Opt configures the restorers.
@@ -13,6 +15,7 @@ type Opt func(*options)
 type options struct {
 	insecure []string
 	keychain authn.Keychain
+	metrics  *metrics.Metrics
 }
 
 // WithInsecureRegistries lets the restorers reach these registries (host or
@@ -25,6 +28,11 @@ func WithInsecureRegistries(hosts ...string) Opt {
 // docker config of $DOCKER_CONFIG or ~/.docker).
 func WithKeychain(k authn.Keychain) Opt {
 	return func(o *options) { o.keychain = k }
+}
+
+// WithMetrics counts the prefetches of lazily mounted layers in m.
+func WithMetrics(m *metrics.Metrics) Opt {
+	return func(o *options) { o.metrics = m }
 }
 
 func newOptions(opts []Opt) options {

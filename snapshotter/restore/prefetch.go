@@ -35,6 +35,7 @@ func (l *Lazy) prefetch(ctx context.Context, mountpoint, ref string) {
 	list, err := prefetch.Fetch(ctx, ref, l.opts.remote()...)
 	if err != nil {
 		lg.Warn("prefetch list unavailable, the layer is fetched on demand", "error", err)
+		l.opts.metrics.Prefetched(false, 0, 0, 0)
 		return
 	}
 	files := make(chan string)
@@ -60,6 +61,7 @@ func (l *Lazy) prefetch(ctx context.Context, mountpoint, ref string) {
 	}
 	close(files)
 	wg.Wait()
+	l.opts.metrics.Prefetched(true, nFiles.Load(), size.Load(), time.Since(start).Seconds())
 	lg.Info("prefetched the listed files", "files", nFiles.Load(), "bytes", size.Load(), "listed", len(list.Files), "seconds", time.Since(start).Seconds())
 }
 
