@@ -20,8 +20,9 @@ type BuildRequest struct {
 	ConfigFile string
 	// Push, when set, is the reference the image is pushed to.
 	Push string
-	// Auth answers registry credentials for the build (the proxy's).
-	Auth []HostCredentials
+	// Auth answers registry credentials for the build (the proxy's,
+	// renewed while the build runs); nil builds anonymously.
+	Auth CredentialSource
 	// FrontendOpts are extra frontend options (build-arg:…, label:…).
 	FrontendOpts map[string]string
 	// CacheExport, when set, is where the build cache (mode=max) is pushed:
@@ -45,6 +46,8 @@ type HostCredentials struct {
 	Host     string
 	Username string
 	Password string
+	// ExpiresAt is when the credential ends (zero: unknown, never renewed).
+	ExpiresAt time.Time
 }
 
 // BuildResult describes a finished build.

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/cli/cli/config/types"
 	bkclient "github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -98,7 +97,7 @@ func (b *BuildKit) Build(ctx context.Context, req BuildRequest) (*BuildResult, e
 	solveOpt := bkclient.SolveOpt{
 		FrontendAttrs: opts,
 		LocalMounts:   map[string]fsutil.FS{"context": contextFS, "dockerfile": configFS},
-		Session:       []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: staticAuth(req.Auth)})},
+		Session:       []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: sessionAuth(req.Auth)})},
 	}
 	if req.Push != "" {
 		solveOpt.Exports = append(solveOpt.Exports, bkclient.ExportEntry{
@@ -286,16 +285,4 @@ func setLabel(configJSON []byte, key, value string) ([]byte, error) {
 		return nil, err
 	}
 	return json.Marshal(img)
-}
-
-// staticAuth answers BuildKit's credential requests from a fixed list.
-func staticAuth(creds []HostCredentials) authprovider.AuthConfigProvider {
-	return func(_ context.Context, host string, _ []string, _ authprovider.ExpireCachedAuthCheck) (types.AuthConfig, error) {
-		for _, c := range creds {
-			if c.Host == host {
-				return types.AuthConfig{ServerAddress: host, Username: c.Username, Password: c.Password}, nil
-			}
-		}
-		return types.AuthConfig{}, nil
-	}
 }

@@ -44,8 +44,8 @@ func TestRecordBuildTimeRejectsGarbage(t *testing.T) {
 	require.Error(t, recordBuildTime(res, time.Second))
 }
 
-func TestStaticAuth(t *testing.T) {
-	auth := staticAuth([]HostCredentials{{Host: "127.0.0.1:5000", Username: "u", Password: "p"}})
+func TestSessionAuth(t *testing.T) {
+	auth := sessionAuth(Auth{&HostCredentials{Host: "127.0.0.1:5000", Username: "u", Password: "p"}})
 	ac, err := auth(context.Background(), "127.0.0.1:5000", nil, nil)
 	require.NoError(t, err)
 	require.Equal(t, "u", ac.Username)

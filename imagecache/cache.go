@@ -38,9 +38,12 @@ type Cache struct {
 	// OneBuild, when set, makes runners that miss the same key build it
 	// once (a build lease in the proxy); rebuild runners never take one.
 	OneBuild *OneBuild
-	// Leases opens the lease endpoint for a credential (nil: a
+	// Leases opens the lease endpoint for a credential source (nil: a
 	// lease.Client on ProxyHost).
-	Leases func(*HostCredentials) Leases
+	Leases func(CredentialSource) Leases
+	// NoRenewal uses the first credential of a Get until it expires
+	// instead of renewing it (a test hook; see Renewing.Off).
+	NoRenewal bool
 }
 
 // Request is one environment's ask for its image.
@@ -78,7 +81,12 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 	req.vars = ReadVariables(req.Workspace, config, c.LookupEnv)
 	code, reason, warning := c.bypassReason(req)
-	var creds *HostCredentials
+	var (
+		creds *HostCredentials
+		// src renews creds while the Get runs: the build, its push and
+		// the pull ask it for every token.
+		src *Renewing
+	)
 	if reason == "" {
 		pctx, end := res.begin(ctx, PhaseCredentials)
 		creds, err = c.Credentials.Issue(pctx, req.Project, req.Purpose)
@@ -93,6 +101,10 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 	if warning {
 		reason = warn(ctx, res, "%s", reason)
+	}
+	if creds != nil {
+		src = c.renewing(req, creds)
+		defer func() { res.Renewals = src.Renewals() }()
 	}
 
 	// The key is computed even when the cache is bypassed: it resolves
@@ -116,7 +128,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	ref := c.ProxyHost + "/" + contract.RepositoryName(req.Project, contract.KindImageBuild) + ":" + key.Encoded()
 
 	pctx, end = res.begin(ctx, PhaseLookup)
-	hit, err := c.Registry.Lookup(pctx, ref, creds)
+	hit, err := c.lookup(pctx, ref, src)
 	if cerrdefs.IsNotFound(err) {
 		end(nil) // a miss, not a failure
 	} else {
@@ -124,7 +136,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	}
 	switch {
 	case err == nil:
-		return c.useHit(ctx, res, hit, creds)
+		return c.useHit(ctx, res, hit, src)
 	case cerrdefs.IsNotFound(err):
 		log.G(ctx).Info("no cached dev container image", "key", res.Key, "ref", ref)
 	default:
@@ -133,7 +145,7 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 
 	res.Outcome = OutcomeMiss
 	t := time.Now()
-	res.CacheFrom = c.cacheSources(ctx, req.Project, in, creds)
+	res.CacheFrom = c.cacheSources(ctx, req.Project, in, src)
 	res.phase("cache-sources", t)
 	imports := make([]string, 0, len(res.CacheFrom))
 	for _, s := range res.CacheFrom {
@@ -143,21 +155,21 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 	if !req.Purpose.MayPush() {
 		res.ReasonCode, res.Reason = ReasonPullOnly, "rebuild credentials are pull-only: the image is built but not pushed to the cache"
 		log.G(ctx).Info(res.Reason)
-		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+		return c.build(ctx, req, res, buildTarget{auth: src, imports: imports})
 	}
 	if c.OneBuild != nil {
-		held, hit := c.awaitBuilder(ctx, res, req.Project, ref, key.Encoded(), creds)
+		held, hit := c.awaitBuilder(ctx, res, req.Project, ref, key.Encoded(), src)
 		if hit != nil {
-			return c.useHit(ctx, res, hit, creds)
+			return c.useHit(ctx, res, hit, src)
 		}
 		if held != nil {
 			defer func() { _ = held.Release(context.WithoutCancel(ctx)) }()
 		}
 	}
-	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: auth, imports: imports})
+	err = c.build(ctx, req, res, buildTarget{push: ref, cacheExport: ref + CacheTagSuffix, auth: src, imports: imports})
 	if err != nil && isPushError(err) {
 		res.ReasonCode, res.Reason = ReasonPushRefused, warn(ctx, res, "push to the cache refused, using the image without caching it: %v", err)
-		return c.build(ctx, req, res, buildTarget{auth: auth, imports: imports})
+		return c.build(ctx, req, res, buildTarget{auth: src, imports: imports})
 	}
 	return err
 }
@@ -166,8 +178,29 @@ func (c *Cache) get(ctx context.Context, req Request, res *Result) error {
 type buildTarget struct {
 	// push and cacheExport are the cache references ("" for none).
 	push, cacheExport string
-	auth              []HostCredentials
-	imports           []string
+	// auth is the proxy's renewing credential (nil: anonymous).
+	auth    CredentialSource
+	imports []string
+}
+
+// renewing wraps the Get's first credential in a Renewing bound to the
+// request's project and purpose: a rebuild renews pull-only rebuild
+// credentials, never create ones.
+func (c *Cache) renewing(req Request, first *HostCredentials) *Renewing {
+	r := NewRenewing(first, func(ctx context.Context) (*HostCredentials, error) {
+		return c.Credentials.Issue(ctx, req.Project, req.Purpose)
+	})
+	r.Off = c.NoRenewal
+	return r
+}
+
+// lookup looks ref up with src's current credential.
+func (c *Cache) lookup(ctx context.Context, ref string, src *Renewing) (*CachedImage, error) {
+	creds, err := src.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Registry.Lookup(ctx, ref, creds)
 }
 
 // bypassReason says why req is built without the cache, if it is; warning
@@ -194,7 +227,7 @@ func (c *Cache) buildWithoutCache(ctx context.Context, req Request, res *Result,
 	return c.build(ctx, req, res, buildTarget{})
 }
 
-func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds *HostCredentials) error {
+func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, src *Renewing) error {
 	res.Outcome, res.Image, res.Digest = OutcomeHit, hit.Ref, hit.Digest
 	saved, _ := buildSeconds(hit.Labels)
 	res.SavedSeconds = saved.Seconds()
@@ -208,7 +241,7 @@ func (c *Cache) useHit(ctx context.Context, res *Result, hit *CachedImage, creds
 		return nil
 	}
 	pctx, end := res.begin(ctx, PhasePull)
-	pull, err := c.Runtime.Pull(pctx, hit.Ref, creds)
+	pull, err := c.Runtime.Pull(pctx, hit.Ref, src)
 	end(err)
 	if err != nil {
 		return failIn(PhasePull, err)

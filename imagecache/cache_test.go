@@ -105,7 +105,7 @@ type fakeRuntime struct {
 	pull *PullInfo
 }
 
-func (r *fakeRuntime) Pull(_ context.Context, ref string, _ *HostCredentials) (*PullInfo, error) {
+func (r *fakeRuntime) Pull(_ context.Context, ref string, _ CredentialSource) (*PullInfo, error) {
 	r.pulled = append(r.pulled, ref)
 	if r.pull != nil {
 		return r.pull, nil
@@ -370,7 +370,7 @@ func TestFailedBuildClosesTheExport(t *testing.T) {
 
 type runtimeFunc func(io.Reader) error
 
-func (f runtimeFunc) Pull(context.Context, string, *HostCredentials) (*PullInfo, error) {
+func (f runtimeFunc) Pull(context.Context, string, CredentialSource) (*PullInfo, error) {
 	return &PullInfo{}, nil
 }
 func (f runtimeFunc) Import(_ context.Context, _ string, r io.Reader) (string, error) {

@@ -61,9 +61,9 @@ func (o *OneBuild) withDefaults() OneBuild {
 // held lease (build, then release it), or the image another runner built
 // meanwhile, or neither (build without a lease: the endpoint failed, or
 // the wait ran out).
-func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag string, creds *HostCredentials) (*lease.Held, *CachedImage) {
+func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag string, src *Renewing) (*lease.Held, *CachedImage) {
 	o := c.OneBuild.withDefaults()
-	leases := c.leases(creds)
+	leases := c.leases(src)
 	repo := contract.RepositoryName(project, contract.KindImageBuild)
 	start := time.Now()
 	deadline := start.Add(o.Wait)
@@ -77,7 +77,7 @@ func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag
 		held, err := leases.Acquire(ctx, repo, tag, o.Holder, o.TTL)
 		if err == nil {
 			// The previous holder may have pushed just before it released.
-			if hit, err := c.Registry.Lookup(ctx, ref, creds); err == nil {
+			if hit, err := c.lookup(ctx, ref, src); err == nil {
 				_ = held.Release(context.WithoutCancel(ctx))
 				return nil, hit
 			}
@@ -104,7 +104,7 @@ func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag
 			return nil, nil
 		case <-time.After(o.Poll):
 		}
-		hit, err := c.Registry.Lookup(ctx, ref, creds)
+		hit, err := c.lookup(ctx, ref, src)
 		if err == nil {
 			return nil, hit
 		}
@@ -114,9 +114,11 @@ func (c *Cache) awaitBuilder(ctx context.Context, res *Result, project, ref, tag
 	}
 }
 
-func (c *Cache) leases(creds *HostCredentials) Leases {
+func (c *Cache) leases(src CredentialSource) Leases {
 	if c.Leases != nil {
-		return c.Leases(creds)
+		return c.Leases(src)
 	}
-	return &lease.Client{Host: c.ProxyHost, Username: creds.Username, Password: creds.Password}
+	// The lease is kept alive while the build runs: its client asks src
+	// whenever it fetches a token.
+	return &lease.Client{Host: c.ProxyHost, Auth: Authenticator(src, c.ProxyHost)}
 }

@@ -47,7 +47,7 @@ func TestOneBuildWaitsForTheHolder(t *testing.T) {
 	c, _, reg, b, rt := newCache()
 	l := &heldLeases{reg: reg, ref: cacheRef(t)}
 	c.OneBuild = &OneBuild{Poll: time.Millisecond}
-	c.Leases = func(*HostCredentials) Leases { return l }
+	c.Leases = func(CredentialSource) Leases { return l }
 	var logs bytes.Buffer
 	ctx := log.WithLogger(context.Background(), slog.New(slog.NewTextHandler(&logs, nil)))
 	res, err := c.Get(ctx, newWorkspace(t))
@@ -63,7 +63,7 @@ func TestOneBuildGivesUp(t *testing.T) {
 	c, _, reg, b, _ := newCache()
 	l := &heldLeases{reg: reg, ref: "never"}
 	c.OneBuild = &OneBuild{Poll: time.Millisecond, Wait: 20 * time.Millisecond}
-	c.Leases = func(*HostCredentials) Leases { return l }
+	c.Leases = func(CredentialSource) Leases { return l }
 	res, err := c.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	require.Len(t, b.reqs, 1, "past the wait the runner builds itself")
@@ -72,7 +72,7 @@ func TestOneBuildGivesUp(t *testing.T) {
 
 	c2, _, reg2, b2, _ := newCache()
 	c2.OneBuild = &OneBuild{}
-	c2.Leases = func(*HostCredentials) Leases { return &heldLeases{reg: reg2, err: errors.New("no lease endpoint")} }
+	c2.Leases = func(CredentialSource) Leases { return &heldLeases{reg: reg2, err: errors.New("no lease endpoint")} }
 	res, err = c2.Get(context.Background(), newWorkspace(t))
 	require.NoError(t, err)
 	require.Len(t, b2.reqs, 1, "no lease endpoint: build without waiting")
@@ -83,7 +83,7 @@ func TestOneBuildNotForRebuilds(t *testing.T) {
 	c, _, reg, b, _ := newCache()
 	l := &heldLeases{reg: reg, ref: "never"}
 	c.OneBuild = &OneBuild{Poll: time.Millisecond}
-	c.Leases = func(*HostCredentials) Leases { return l }
+	c.Leases = func(CredentialSource) Leases { return l }
 	r := newWorkspace(t)
 	r.Purpose = contract.PurposeRebuild
 	_, err := c.Get(context.Background(), r)

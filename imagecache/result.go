@@ -51,6 +51,9 @@ type Result struct {
 	// Waited reports that another runner held the key's build lease and
 	// this one waited for its image (or, past OneBuild.Wait, built itself).
 	Waited bool `json:"waited_for_builder,omitempty"`
+	// Renewals counts the proxy credentials renewed during the Get
+	// (long builds, waits and pulls outlast one).
+	Renewals int `json:"credential_renewals,omitempty"`
 	// Reason explains a bypass or a build that was not pushed.
 	Reason string `json:"reason,omitempty"`
 	// ReasonCode is Reason's fixed code (reasons.go), for scripts and

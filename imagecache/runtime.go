@@ -22,9 +22,10 @@ import (
 
 // Runtime makes an image available where the runner starts environments.
 type Runtime interface {
-	// Pull makes ref, from a registry with creds, available to start
-	// containers from: downloaded and unpacked, or mounted lazily.
-	Pull(ctx context.Context, ref string, creds *HostCredentials) (*PullInfo, error)
+	// Pull makes ref, from a registry with auth's credentials, available
+	// to start containers from: downloaded and unpacked, or mounted lazily.
+	// auth is asked again for every token (nil: anonymous).
+	Pull(ctx context.Context, ref string, auth CredentialSource) (*PullInfo, error)
 	// Import reads an OCI archive and names the image ref.
 	Import(ctx context.Context, ref string, r io.Reader) (digest string, err error)
 }
@@ -46,21 +47,25 @@ type Containerd struct {
 
 var _ Runtime = (*Containerd)(nil)
 
-// Pull pulls and unpacks ref, authenticating with creds when given. Hosts on
-// loopback are reached over plain HTTP, as containerd and BuildKit do.
-func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredentials) (*PullInfo, error) {
+// Pull pulls and unpacks ref, authenticating with auth's credentials (renewed
+// while the pull runs). Hosts on loopback are reached over plain HTTP, as
+// containerd and BuildKit do.
+func (c *Containerd) Pull(ctx context.Context, ref string, auth CredentialSource) (*PullInfo, error) {
 	ctx = namespaces.WithNamespace(ctx, c.Namespace)
+	host := refHost(ref)
+	var creds *HostCredentials
+	if auth != nil {
+		var err error
+		if creds, err = auth.Credentials(ctx, host); err != nil {
+			return nil, fmt.Errorf("credentials for %s: %w", host, err)
+		}
+	}
 	if c.Remote && c.RemoteAuth != nil && creds != nil {
 		if err := c.RemoteAuth(creds); err != nil {
 			return nil, fmt.Errorf("handing the pull credentials to the snapshotter: %w", err)
 		}
 	}
-	authorizer := docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
-		if creds != nil && creds.Host == host {
-			return creds.Username, creds.Password, nil
-		}
-		return "", "", nil
-	}))
+	authorizer := newRenewingAuthorizer(auth)
 	resolver := docker.NewResolver(docker.ResolverOptions{
 		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(docker.MatchLocalhost), docker.WithAuthorizer(authorizer)),
 	})
@@ -74,7 +79,7 @@ func (c *Containerd) Pull(ctx context.Context, ref string, creds *HostCredential
 		// digests, and the image's prefetch list when it has one, passed
 		// to the snapshotter's Prepare as labels.
 		wrap := snapshotters.AppendInfoHandlerWrapper(ref)
-		if pl, err := prefetch.Resolve(ctx, ref, basicAuth(creds)); err == nil {
+		if pl, err := prefetch.Resolve(ctx, ref, Authenticator(auth, host)); err == nil {
 			prefetchList = pl
 			info := wrap
 			wrap = func(h images.Handler) images.Handler { return info(annotateLayers(h, snapshotter.LabelPrefetch, pl)) }

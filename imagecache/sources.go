@@ -43,8 +43,13 @@ type candidate struct {
 // manifest, the one whose recorded key inputs are nearest to in and the most
 // recent ones. It only ever reads the caller's own project repository, with
 // the caller's credentials; any failure just means no sources.
-func (c *Cache) cacheSources(ctx context.Context, project string, in *cachekey.Inputs, creds *HostCredentials) []CacheSource {
+func (c *Cache) cacheSources(ctx context.Context, project string, in *cachekey.Inputs, src *Renewing) []CacheSource {
 	repo := c.ProxyHost + "/" + contract.RepositoryName(project, contract.KindImageBuild)
+	creds, err := src.Current(ctx)
+	if err != nil {
+		log.G(ctx).Debug("no cache sources: no credential", "error", err)
+		return nil
+	}
 	tags, err := c.Registry.Tags(ctx, repo, creds)
 	if err != nil {
 		log.G(ctx).Debug("no cache sources: listing tags failed", "repository", repo, "error", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/prebuild/environment"
 )
 
@@ -74,7 +75,9 @@ a prebuild, the environment starts from scratch on a checkout of the commit.`,
 				return err
 			}
 			defer cleanup()
-			pull, err := o.pullOptions(ctx, project)
+			// A running environment's lazy restore reads on: pull-only
+			// refresh credentials, renewed, never create ones.
+			pull, err := o.pullOptions(ctx, project, contract.PurposeRefresh)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/go-units"
 	"github.com/spf13/cobra"
 
+	"github.com/devcache/devcache/internal/contract"
 	"github.com/devcache/devcache/internal/log"
 	"github.com/devcache/devcache/prebuild"
 	"github.com/devcache/devcache/prebuild/inflight"
@@ -117,10 +118,11 @@ func (o *prebuildOptions) newRunner(ctx context.Context, project string) (_ *run
 	if err != nil {
 		return nil, nil, err
 	}
-	pull, err := o.pullOptions(ctx, project)
+	pull, err := o.pullOptions(ctx, project, contract.PurposeCreate)
 	if err != nil {
 		return nil, nil, err
 	}
+	// The capture's credential: taken when the capture starts, renewed.
 	remoteOpts, err := o.remoteOptions(ctx, project)
 	if err != nil {
 		return nil, nil, err

@@ -57,6 +57,10 @@ func (o *prebuildOptions) host() (string, error) {
 // credentials issues (project, create) credentials through the proxy; nil
 // without a proxy (the docker config's are used).
 func (o *prebuildOptions) credentials(ctx context.Context, project string) (*imagecache.HostCredentials, error) {
+	return o.issue(ctx, project, contract.PurposeCreate)
+}
+
+func (o *prebuildOptions) issue(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.HostCredentials, error) {
 	if o.runner.proxy == "" {
 		return nil, nil
 	}
@@ -65,7 +69,30 @@ func (o *prebuildOptions) credentials(ctx context.Context, project string) (*ima
 		return nil, err
 	}
 	c.forPrebuild = true
-	return c.Issue(ctx, project, contract.PurposeCreate)
+	return c.Issue(ctx, project, purpose)
+}
+
+// renewing is a prebuild credential of (project, purpose) taken when it is
+// first used and renewed before it expires, for the whole of a long pull,
+// capture or push; nil without a proxy. With renewal off (the test hook)
+// it is taken now and never renewed, as before renewal existed.
+func (o *prebuildOptions) renewing(ctx context.Context, project string, purpose contract.Purpose) (*imagecache.Renewing, error) {
+	if o.runner.proxy == "" {
+		return nil, nil
+	}
+	issue := func(ctx context.Context) (*imagecache.HostCredentials, error) {
+		return o.issue(ctx, project, purpose)
+	}
+	if !noRenewal() {
+		return imagecache.NewLazyRenewing(o.runner.proxy, issue), nil
+	}
+	first, err := issue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := imagecache.NewRenewing(first, issue)
+	r.Off = true
+	return r, nil
 }
 
 func authenticator(c *imagecache.HostCredentials) authn.Authenticator {
@@ -90,31 +117,36 @@ func (o *prebuildOptions) catalog() (*catalog.Registry, error) {
 	}}, nil
 }
 
-// pullOptions pull with the project's credentials.
-func (o *prebuildOptions) pullOptions(ctx context.Context, project string) (container.PullOptions, error) {
+// pullOptions pull with the project's credentials of purpose, renewed
+// while the pull runs: create for a prebuild, refresh (pull-only) for an
+// environment.
+func (o *prebuildOptions) pullOptions(ctx context.Context, project string, purpose contract.Purpose) (container.PullOptions, error) {
 	po := container.PullOptions{Snapshotter: o.snapshotter()}
 	if h, _ := o.host(); h != "" && o.insecure {
 		po.PlainHTTP = []string{h}
 	}
-	c, err := o.credentials(ctx, project)
+	src, err := o.renewing(ctx, project, purpose)
 	if err != nil {
 		return po, err
 	}
-	if c != nil {
-		po.Credentials = &container.Credentials{Host: c.Host, Username: c.Username, Password: c.Password}
+	if src != nil {
+		po.Authorizer = imagecache.NewAuthorizer(src)
 	}
 	return po, nil
 }
 
+// remoteOptions are the capture's and push's registry options: a create
+// credential taken when the capture first reaches the registry, not
+// before the setup runs, and renewed while it pushes.
 func (o *prebuildOptions) remoteOptions(ctx context.Context, project string) ([]remote.Option, error) {
-	c, err := o.credentials(ctx, project)
+	src, err := o.renewing(ctx, project, contract.PurposeCreate)
 	if err != nil {
 		return nil, err
 	}
-	if c == nil {
+	if src == nil {
 		return []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, nil
 	}
-	return []remote.Option{remote.WithAuth(authenticator(c))}, nil
+	return []remote.Option{remote.WithAuth(imagecache.Authenticator(src, src.Host))}, nil
 }
 
 func (o *prebuildOptions) snapshotter() string {

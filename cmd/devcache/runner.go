@@ -153,6 +153,7 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 		Builder:     &imagecache.BuildKit{Client: bk, FrontendImage: o.frontendImage, Progress: o.progress, ProgressOut: progressOut, Platforms: ps, Compression: o.compression},
 		ProxyHost:   o.proxy,
 		Disabled:    o.cacheDisabled,
+		NoRenewal:   noRenewal(),
 		// Runners that miss one key build it once (a lease in the proxy).
 		OneBuild: &imagecache.OneBuild{},
 	}
@@ -171,6 +172,11 @@ func (o *runnerOptions) cache(ctx context.Context, progressOut io.Writer) (*imag
 	}
 	return c, cleanup, nil
 }
+
+// noRenewal is the test hook that switches credential renewal off
+// (DEVCACHE_TEST_NO_CREDENTIAL_RENEWAL=1): integration tests prove with it
+// that a long build fails without renewal, and bench-imagecache compares.
+func noRenewal() bool { return os.Getenv("DEVCACHE_TEST_NO_CREDENTIAL_RENEWAL") == "1" }
 
 // proxyCredentials gets credentials from devcache-proxy's admin endpoint,
 // for the image cache unless forPrebuild.
@@ -191,5 +197,5 @@ func (p *proxyCredentials) Issue(ctx context.Context, project string, purpose co
 	if err != nil {
 		return nil, err
 	}
-	return &imagecache.HostCredentials{Host: p.host, Username: cred.Username, Password: cred.Password}, nil
+	return &imagecache.HostCredentials{Host: p.host, Username: cred.Username, Password: cred.Password, ExpiresAt: cred.ExpiresAt}, nil
 }

@@ -49,8 +49,9 @@ type proxy struct {
 	svc  *service.Service
 	srv  *httptest.Server
 	host string
-	// requests counts the HTTP requests the proxy received.
-	requests atomic.Int64
+	// requests counts the HTTP requests the proxy received; writes those
+	// that write to a repository (any method but GET and HEAD, /token aside).
+	requests, writes atomic.Int64
 	// issue, when set, issues credentials instead of svc (replicas: their
 	// admin endpoints).
 	issue func(context.Context, credentials.Request) (credentials.Credential, error)
@@ -61,9 +62,16 @@ func newEnv(t *testing.T) *env {
 	s := testenv.Get(t)
 	e := &env{t: t, s: s}
 	e.proxy = startProxy(t)
-	e.base = fmt.Sprintf("%s/it/imagecache-%d:v1", s.Registry, time.Now().UnixNano())
-	require.NoError(t, crane.Copy(s.BusyboxImage(), e.base, crane.Insecure))
+	e.base = newBase(t, s)
 	return e
+}
+
+// newBase copies busybox to a tag of the stack registry of the test's own.
+func newBase(t testing.TB, s *testenv.Stack) string {
+	t.Helper()
+	base := fmt.Sprintf("%s/it/imagecache-%d:v1", s.Registry, time.Now().UnixNano())
+	require.NoError(t, crane.Copy(s.BusyboxImage(), base, crane.Insecure))
+	return base
 }
 
 func startProxy(t testing.TB) *proxy { return startProxyTTL(t, 0) }
@@ -76,6 +84,21 @@ func startProxyTTL(t testing.TB, ttl time.Duration) *proxy {
 	if ttl > 0 {
 		cfg.Auth.CredentialTTL.Duration = ttl
 	}
+	return startProxyConfig(t, cfg)
+}
+
+// startProxyShortLived starts a proxy whose credentials live 10 s with no
+// clock skew: a credential not renewed is refused 10 s after its issue.
+func startProxyShortLived(t testing.TB) *proxy {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Auth.CredentialTTL.Duration = 10 * time.Second
+	cfg.Auth.ClockSkew = &config.Duration{}
+	return startProxyConfig(t, cfg)
+}
+
+func startProxyConfig(t testing.TB, cfg *config.Config) *proxy {
+	t.Helper()
 	cfg.Server.StateDir = t.TempDir()
 	cfg.Server.AdminAddr, cfg.Auth.KeysFile = "", ""
 	require.NoError(t, cfg.Finish())
@@ -84,6 +107,9 @@ func startProxyTTL(t testing.TB, ttl time.Duration) *proxy {
 	p := &proxy{svc: svc}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.requests.Add(1)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.URL.Path != "/token" {
+			p.writes.Add(1)
+		}
 		svc.Server.ServeHTTP(w, r)
 	}))
 	srv := p.srv
@@ -122,7 +148,7 @@ func (p *proxy) Issue(ctx context.Context, project string, purpose contract.Purp
 	if err != nil {
 		return nil, err
 	}
-	return &imagecache.HostCredentials{Host: p.host, Username: c.Username, Password: c.Password}, nil
+	return &imagecache.HostCredentials{Host: p.host, Username: c.Username, Password: c.Password, ExpiresAt: c.ExpiresAt}, nil
 }
 
 // runner is one runner host: its own containerd namespace.

@@ -22,6 +22,9 @@ type PullOptions struct {
 	PlainHTTP []string
 	// Credentials, when set, authenticate to their host.
 	Credentials *Credentials
+	// Authorizer, when set, replaces Credentials: a renewing source's
+	// (imagecache.NewAuthorizer), which keeps a long pull authenticated.
+	Authorizer docker.Authorizer
 }
 
 // Pull pulls and unpacks ref. Layer descriptors carry the image reference
@@ -43,6 +46,9 @@ func Pull(ctx context.Context, client *containerd.Client, ref string, o PullOpti
 		}
 		return "", "", nil
 	}))
+	if o.Authorizer != nil {
+		authorizer = o.Authorizer
+	}
 	resolver := docker.NewResolver(docker.ResolverOptions{
 		Hosts: docker.ConfigureDefaultRegistries(docker.WithPlainHTTP(plain), docker.WithAuthorizer(authorizer)),
 	})

@@ -28,6 +28,10 @@ type Client struct {
 	// Host is the proxy's host:port; loopback hosts are reached over HTTP.
 	Host               string
 	Username, Password string
+	// Auth, when set, replaces Username and Password: it is asked again
+	// whenever a token is fetched, so a renewing credential keeps a lease
+	// alive past the first credential's life.
+	Auth authn.Authenticator
 	// Transport is the base transport (default http.DefaultTransport).
 	Transport http.RoundTripper
 
@@ -54,7 +58,11 @@ func (c *Client) client(ctx context.Context, repository string) (*http.Client, s
 		tr = http.DefaultTransport
 	}
 	repo := reg.Repo(repository)
-	rt, err := transport.NewWithContext(ctx, reg, &authn.Basic{Username: c.Username, Password: c.Password}, tr,
+	var auth authn.Authenticator = &authn.Basic{Username: c.Username, Password: c.Password}
+	if c.Auth != nil {
+		auth = c.Auth
+	}
+	rt, err := transport.NewWithContext(ctx, reg, auth, tr,
 		[]string{repo.Scope(transport.PushScope)})
 	if err != nil {
 		return nil, "", fmt.Errorf("lease: authenticating to %s: %w: %w", c.Host, err, errdefs.ErrUnavailable)
