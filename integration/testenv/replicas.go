@@ -104,7 +104,7 @@ func StartReplicas(tb testing.TB, o ReplicaOptions) *Replicas {
 		r.AdminSocks = append(r.AdminSocks, filepath.Join(state, "admin.sock"))
 		r.procs = append(r.procs, nil)
 		_, dport, _ := net.SplitHostPort(debug)
-		fmt.Fprintf(&servers, "    server r%d %s check port %s inter 300ms fall 2 rise 1\n", i, addr, dport)
+		fmt.Fprintf(&servers, "    server r%d %s check port %s inter 1s fall 3 rise 1\n", i, addr, dport)
 	}
 	for i := range o.N {
 		r.Start(i)
@@ -115,6 +115,7 @@ func StartReplicas(tb testing.TB, o ReplicaOptions) *Replicas {
 defaults
     mode http
     timeout connect 2s
+    timeout check 5s
     timeout client 120s
     timeout server 120s
     retries 3
