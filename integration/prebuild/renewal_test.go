@@ -66,7 +66,7 @@ func longPrebuild(t *testing.T, noRenewal bool) (stdout, stderr string, list []p
 	}
 	common := []string{"--proxy", proxyHost, "--proxy-state-dir", pstate, "--buildkit-host", s.BuildkitHost,
 		"--containerd-address", filepath.Join(h.dir, "c.sock"), "--namespace", namespace, "--state-dir", h.state,
-		"--project", project, "--insecure-registry"}
+		"--project", project, "--insecure-registry", proxyHost}
 	stdout, stderr, runErr = run(append([]string{"prebuild", "run", "--workspace-folder", ws, "--environment-class", "small", "--image", s.BusyboxImage()}, common...)...)
 
 	out, lerr, err := run(append([]string{"prebuild", "list", "--output", "json"}, common...)...)
